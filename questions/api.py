@@ -1,0 +1,307 @@
+"""REST API v1: the student's path from course to graded answer.
+
+Views validate input, call one selector or service, and serialize. Errors are raised and become
+``{"error": {"code", "message", "details"}}`` in tcpquiz.errors.api_exception_handler.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import authenticate
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.authtoken.models import Token
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from questions import selectors, services
+from questions.errors import InvalidCredentials
+from questions.models import Answer, Attempt, AttemptQuestion
+from questions.serializers import (
+    AnswerSerializer,
+    AnswerSubmitSerializer,
+    AttemptDetailSerializer,
+    AttemptSerializer,
+    CourseSerializer,
+    ErrorSerializer,
+    QuestionSerializer,
+    QuizSerializer,
+    TokenRequestSerializer,
+    TokenSerializer,
+)
+from questions.tasks import grade_answer
+
+IDEMPOTENCY_KEY_MAX = 64
+
+LANG_PARAMETER = OpenApiParameter(
+    "lang",
+    str,
+    OpenApiParameter.QUERY,
+    required=False,
+    enum=["en", "zh-hans"],
+    description="Language of question texts (default: from Accept-Language).",
+)
+
+
+def _errors(*codes: int) -> dict[int, OpenApiResponse]:
+    return {code: OpenApiResponse(ErrorSerializer, description="An error.") for code in codes}
+
+
+def request_lang(request: Request) -> str:
+    requested = request.query_params.get("lang")
+    return selectors.question_lang(requested or getattr(request, "LANGUAGE_CODE", None))
+
+
+def attempt_payload(attempt: Attempt) -> dict[str, Any]:
+    progress = selectors.attempt_progress(attempt=attempt)
+    review = selectors.attempt_review_allowed(attempt=attempt)
+    return {
+        "id": attempt.pk,
+        "quiz_id": attempt.quiz_id,
+        "number": attempt.number,
+        "status": attempt.status,
+        "is_open": selectors.attempt_is_open(attempt=attempt),
+        "started_at": attempt.started_at,
+        "deadline": attempt.deadline,
+        "submitted_at": attempt.submitted_at,
+        "progress": {
+            "total": progress.total,
+            "answered": progress.answered,
+            "graded": progress.graded,
+            "pending": progress.pending,
+            "points_total": progress.points_total,
+            "points_scored": progress.points_scored if review else None,
+        },
+    }
+
+
+def question_payload(question: AttemptQuestion, lang: str) -> dict[str, Any]:
+    """Only the cached public payload: the stored variant (key, explanation) is never read here."""
+    public = question.public[lang]
+    answer: Answer | None = getattr(question, "answer_or_none", None)
+    return {
+        "position": question.position,
+        "family": public["family"],
+        "kind": public["kind"],
+        "difficulty": public["difficulty"],
+        "prompt": public["prompt"],
+        "choices": public["choices"],
+        "widget": public.get("widget") or {},
+        "diagram_svg": public.get("diagram_svg"),
+        "answer": {"id": answer.pk, "status": answer.status} if answer else None,
+    }
+
+
+def answer_payload(answer: Answer, lang: str) -> dict[str, Any]:
+    result = None
+    if selectors.attempt_review_allowed(attempt=answer.attempt):
+        graded = selectors.answer_result(answer=answer, lang=lang)
+        if graded is not None:
+            result = {
+                "score": graded.score,
+                "correct": graded.correct,
+                "feedback": graded.feedback,
+                "format_error": graded.format_error,
+                "misconception": (
+                    {
+                        "id": graded.misconception,
+                        "title": graded.misconception_title or graded.misconception,
+                        "correction": graded.misconception_correction,
+                    }
+                    if graded.misconception
+                    else None
+                ),
+                "explanation": graded.explanation,
+                "key": graded.key,
+            }
+    return {
+        "id": answer.pk,
+        "attempt": answer.attempt_id,
+        "question": answer.question.position,
+        "status": answer.status,
+        "response": answer.response,
+        "created_at": answer.created_at,
+        "graded_at": answer.graded_at,
+        "result": result,
+    }
+
+
+class CourseListApi(APIView):
+    @extend_schema(operation_id="courses_list", responses={200: CourseSerializer(many=True), **_errors(401)})
+    def get(self, request: Request) -> Response:
+        """The courses you are enrolled in, with your role."""
+        courses = selectors.course_list_for_user(user=request.user)
+        return Response(CourseSerializer(courses, many=True).data)
+
+
+class CourseQuizListApi(APIView):
+    @extend_schema(
+        operation_id="course_quizzes_list", responses={200: QuizSerializer(many=True), **_errors(401, 404)}
+    )
+    def get(self, request: Request, course_id: int) -> Response:
+        """The quizzes of one of your courses."""
+        course = selectors.course_get_for_user(user=request.user, course_id=course_id)
+        quizzes = selectors.quiz_list_for_user(user=request.user, course_id=course.pk)
+        return Response(QuizSerializer(quizzes, many=True).data)
+
+
+class QuizDetailApi(APIView):
+    @extend_schema(operation_id="quiz_retrieve", responses={200: QuizSerializer, **_errors(401, 404)})
+    def get(self, request: Request, quiz_id: int) -> Response:
+        """One quiz of your courses."""
+        quiz = selectors.quiz_get_for_user(user=request.user, quiz_id=quiz_id)
+        return Response(QuizSerializer(quiz).data)
+
+
+class AttemptStartApi(APIView):
+    @extend_schema(
+        operation_id="attempt_start",
+        request=None,
+        parameters=[LANG_PARAMETER],
+        responses={
+            201: AttemptDetailSerializer,
+            200: OpenApiResponse(AttemptDetailSerializer, description="Your attempt that was already open."),
+            **_errors(401, 404, 409),
+        },
+    )
+    def post(self, request: Request, quiz_id: int) -> Response:
+        """Start an attempt at a quiz (or get back the one you have open)."""
+        quiz = selectors.quiz_get_for_user(user=request.user, quiz_id=quiz_id)
+        attempt, created = services.attempt_start(user=request.user, quiz=quiz)
+        lang = request_lang(request)
+        body = attempt_payload(attempt) | {
+            "questions": [question_payload(q, lang) for q in selectors.attempt_questions(attempt=attempt)]
+        }
+        return Response(
+            AttemptDetailSerializer(body).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+class AttemptDetailApi(APIView):
+    @extend_schema(
+        operation_id="attempt_retrieve",
+        parameters=[LANG_PARAMETER],
+        responses={200: AttemptDetailSerializer, **_errors(401, 404)},
+    )
+    def get(self, request: Request, attempt_id: int) -> Response:
+        """One of your attempts with its questions (never their keys or explanations)."""
+        attempt = selectors.attempt_get_for_user(user=request.user, attempt_id=attempt_id)
+        lang = request_lang(request)
+        body = attempt_payload(attempt) | {
+            "questions": [question_payload(q, lang) for q in selectors.attempt_questions(attempt=attempt)]
+        }
+        return Response(AttemptDetailSerializer(body).data)
+
+
+class AttemptQuestionListApi(APIView):
+    @extend_schema(
+        operation_id="attempt_questions_list",
+        parameters=[LANG_PARAMETER],
+        responses={200: QuestionSerializer(many=True), **_errors(401, 404)},
+    )
+    def get(self, request: Request, attempt_id: int) -> Response:
+        """The questions of one of your attempts."""
+        attempt = selectors.attempt_get_for_user(user=request.user, attempt_id=attempt_id)
+        lang = request_lang(request)
+        questions = [question_payload(q, lang) for q in selectors.attempt_questions(attempt=attempt)]
+        return Response(QuestionSerializer(questions, many=True).data)
+
+
+class AttemptSubmitApi(APIView):
+    @extend_schema(
+        operation_id="attempt_submit", request=None, responses={200: AttemptSerializer, **_errors(401, 404)}
+    )
+    def post(self, request: Request, attempt_id: int) -> Response:
+        """Finish an attempt: no more answers. Submitting twice changes nothing."""
+        attempt = selectors.attempt_get_for_user(user=request.user, attempt_id=attempt_id)
+        attempt = services.attempt_submit(user=request.user, attempt=attempt)
+        return Response(AttemptSerializer(attempt_payload(attempt)).data)
+
+
+class AnswerSubmitApi(APIView):
+    throttle_scope = "answer_submit"
+
+    @extend_schema(
+        operation_id="answer_submit",
+        request=AnswerSubmitSerializer,
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                OpenApiParameter.HEADER,
+                required=False,
+                description="Retry-safe submission: a repeated key returns the first answer (200).",
+            ),
+            LANG_PARAMETER,
+        ],
+        responses={
+            201: AnswerSerializer,
+            200: OpenApiResponse(AnswerSerializer, description="A retry with the same Idempotency-Key."),
+            **_errors(400, 401, 404, 409, 429),
+        },
+    )
+    def post(self, request: Request, attempt_id: int) -> Response:
+        """Answer one question of your attempt. It is stored at once (status pending) and graded soon."""
+        attempt = selectors.attempt_get_for_user(user=request.user, attempt_id=attempt_id)
+        serializer = AnswerSubmitSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        idempotency_key = request.headers.get("Idempotency-Key") or None
+        if idempotency_key is not None and len(idempotency_key) > IDEMPOTENCY_KEY_MAX:
+            raise ValidationError({"Idempotency-Key": [_("At most 64 characters.")]})
+        answer, created = services.answer_submit(
+            user=request.user,
+            attempt=attempt,
+            position=serializer.validated_data["question"],
+            response=serializer.validated_data["response"],
+            idempotency_key=idempotency_key,
+        )
+        if created:
+            grade_answer.delay_on_commit(answer.pk)
+        return Response(
+            AnswerSerializer(answer_payload(answer, request_lang(request))).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+class AnswerDetailApi(APIView):
+    @extend_schema(
+        operation_id="answer_retrieve",
+        parameters=[LANG_PARAMETER],
+        responses={200: AnswerSerializer, **_errors(401, 404)},
+    )
+    def get(self, request: Request, answer_id: int) -> Response:
+        """One of your answers: its grading status and, once graded and reviewable, its result."""
+        answer = selectors.answer_get_for_user(user=request.user, answer_id=answer_id)
+        return Response(AnswerSerializer(answer_payload(answer, request_lang(request))).data)
+
+
+class TokenObtainApi(APIView):
+    authentication_classes: list[type] = []
+    permission_classes = [AllowAny]
+    throttle_scope = "auth"
+
+    @extend_schema(
+        operation_id="token_obtain",
+        request=TokenRequestSerializer,
+        responses={200: TokenSerializer, **_errors(400, 401, 429)},
+        auth=[],
+    )
+    def post(self, request: Request) -> Response:
+        """Exchange a username and password for an API token (send it as ``Authorization: Token <key>``)."""
+        serializer = TokenRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = authenticate(
+            request._request,
+            username=serializer.validated_data["username"],
+            password=serializer.validated_data["password"],
+        )
+        if user is None or not user.is_active:
+            raise InvalidCredentials(_("The username or password is not correct."))
+        token, _created = Token.objects.get_or_create(user=user)
+        return Response(TokenSerializer({"token": token.key}).data)

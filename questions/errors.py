@@ -1,0 +1,59 @@
+"""The domain's refusals: raised by selectors and services, shown by views and the API as they are."""
+
+from __future__ import annotations
+
+from tcpquiz.errors import ConflictError, DomainError, NotFoundError
+
+
+class CourseNotFound(NotFoundError):
+    code = "course_not_found"
+
+
+class QuizNotFound(NotFoundError):
+    code = "quiz_not_found"
+
+
+class AttemptNotFound(NotFoundError):
+    code = "attempt_not_found"
+
+
+class AnswerNotFound(NotFoundError):
+    code = "answer_not_found"
+
+
+class UnknownQuestion(DomainError):
+    code = "unknown_question"
+
+
+class InvalidJoinCode(DomainError):
+    code = "invalid_join_code"
+
+
+class InvalidResponse(DomainError):
+    """The answer does not fit the question (no such choice, wrong shape)."""
+
+    code = "invalid_response"
+
+
+class QuizNotOpen(ConflictError):
+    code = "quiz_not_open"
+
+
+class NoAttemptsLeft(ConflictError):
+    code = "no_attempts_left"
+
+
+class AttemptClosed(ConflictError):
+    code = "attempt_closed"
+
+
+class AlreadyAnswered(ConflictError):
+    code = "already_answered"
+
+
+class IdempotencyKeyReused(ConflictError):
+    code = "idempotency_key_reused"
+
+
+class InvalidCredentials(DomainError):
+    code = "invalid_credentials"

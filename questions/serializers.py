@@ -1,0 +1,155 @@
+"""API v1 shapes. Output serializers read plain objects; they never see a key before grading."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from questions.models import Answer, Attempt, Quiz
+
+
+class ErrorDetailSerializer(serializers.Serializer[Any]):
+    code = serializers.CharField(help_text="A stable, machine-readable error code.")
+    message = serializers.CharField(help_text="A sentence a person understands.")
+    details = serializers.DictField(help_text="Structured details (field errors, limits, ids).")
+
+
+class ErrorSerializer(serializers.Serializer[Any]):
+    """The body of every API error."""
+
+    error = ErrorDetailSerializer()
+
+
+class CourseSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    description = serializers.CharField()
+    role = serializers.CharField(help_text="Your role in the course: student or instructor.")
+
+
+class QuizSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    course = serializers.IntegerField(source="course_id")
+    title = serializers.CharField()
+    description = serializers.CharField()
+    mode = serializers.ChoiceField(choices=Quiz.Mode.choices)
+    review = serializers.ChoiceField(choices=Quiz.Review.choices)
+    time_limit_seconds = serializers.SerializerMethodField()
+    max_attempts = serializers.IntegerField(allow_null=True)
+    question_count = serializers.IntegerField(source="slot_count")
+    opens_at = serializers.DateTimeField(allow_null=True)
+    closes_at = serializers.DateTimeField(allow_null=True)
+
+    def get_time_limit_seconds(self, quiz: Quiz) -> int | None:
+        return int(quiz.time_limit.total_seconds()) if quiz.time_limit else None
+
+
+class ProgressSerializer(serializers.Serializer[Any]):
+    total = serializers.IntegerField()
+    answered = serializers.IntegerField()
+    graded = serializers.IntegerField()
+    pending = serializers.IntegerField()
+    points_total = serializers.IntegerField()
+    points_scored = serializers.FloatField(
+        help_text="Only while review is allowed; else null.", allow_null=True
+    )
+
+
+class AttemptSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    quiz = serializers.IntegerField(source="quiz_id")
+    number = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=Attempt.Status.choices)
+    is_open = serializers.BooleanField()
+    started_at = serializers.DateTimeField()
+    deadline = serializers.DateTimeField(allow_null=True)
+    submitted_at = serializers.DateTimeField(allow_null=True)
+    progress = ProgressSerializer()
+
+
+class ChoiceSerializer(serializers.Serializer[Any]):
+    id = serializers.CharField()
+    text = serializers.CharField()
+
+
+class AnswerBriefSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=Answer.Status.choices)
+
+
+class QuestionSerializer(serializers.Serializer[Any]):
+    """A question as the student sees it: prompt and choices, never the key or the explanation."""
+
+    position = serializers.IntegerField()
+    family = serializers.CharField()
+    kind = serializers.CharField(help_text='How to answer; "single": {"choice": "<choice id>"}.')
+    difficulty = serializers.CharField()
+    prompt = serializers.CharField()
+    choices = ChoiceSerializer(many=True)
+    widget = serializers.DictField()
+    diagram_svg = serializers.CharField(allow_null=True)
+    answer = AnswerBriefSerializer(allow_null=True)
+
+
+class AttemptDetailSerializer(AttemptSerializer):
+    questions = QuestionSerializer(many=True)
+
+
+class AnswerSubmitSerializer(serializers.Serializer[Any]):
+    """What a student sends to answer one question."""
+
+    question = serializers.IntegerField(
+        min_value=1, help_text="The question's position in the attempt (1, 2, ...)."
+    )
+    response = serializers.JSONField(
+        help_text='The answer, e.g. {"choice": "b"} for a single-choice question.'
+    )
+
+    def validate_response(self, value: Any) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise serializers.ValidationError(_('The response must be a JSON object, e.g. {"choice": "b"}.'))
+        return value
+
+
+class MisconceptionSerializer(serializers.Serializer[Any]):
+    id = serializers.CharField()
+    title = serializers.CharField()
+    correction = serializers.CharField(allow_null=True)
+
+
+class AnswerResultSerializer(serializers.Serializer[Any]):
+    score = serializers.FloatField()
+    correct = serializers.BooleanField()
+    feedback = serializers.CharField()
+    format_error = serializers.CharField(allow_null=True)
+    misconception = MisconceptionSerializer(allow_null=True)
+    explanation = serializers.CharField()
+    key = serializers.JSONField(help_text="The correct answer, in the same shape as a response.")
+
+
+class AnswerSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    attempt = serializers.IntegerField()
+    question = serializers.IntegerField(help_text="The question's position in the attempt.")
+    status = serializers.ChoiceField(choices=Answer.Status.choices)
+    response = serializers.JSONField()
+    created_at = serializers.DateTimeField()
+    graded_at = serializers.DateTimeField(allow_null=True)
+    result = AnswerResultSerializer(
+        allow_null=True, help_text="Null while grading, or while the quiz's review policy hides results."
+    )
+
+
+class TokenRequestSerializer(serializers.Serializer[Any]):
+    username = serializers.CharField()
+    password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+
+
+class TokenSerializer(serializers.Serializer[Any]):
+    token = serializers.CharField()
+
+
+class HealthSerializer(serializers.Serializer[Any]):
+    status = serializers.CharField()

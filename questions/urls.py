@@ -1,0 +1,22 @@
+"""Student pages."""
+
+from django.urls import path
+
+from questions import views
+
+app_name = "questions"
+
+urlpatterns = [
+    path("courses/", views.course_list, name="course_list"),
+    path("courses/join/", views.course_join, name="course_join"),
+    path("quizzes/<int:quiz_id>/", views.quiz_detail, name="quiz_detail"),
+    path("quizzes/<int:quiz_id>/start/", views.attempt_start, name="attempt_start"),
+    path("attempts/<int:attempt_id>/", views.attempt_detail, name="attempt_detail"),
+    path("attempts/<int:attempt_id>/submit/", views.attempt_submit, name="attempt_submit"),
+    path(
+        "attempts/<int:attempt_id>/questions/<int:position>/answer/",
+        views.answer_submit,
+        name="answer_submit",
+    ),
+    path("answers/<int:answer_id>/", views.answer_status, name="answer_status"),
+]

@@ -1,0 +1,51 @@
+"""The Celery app: ``celery -A tcpquiz worker`` and ``celery -A tcpquiz beat``.
+
+Configuration lives in Django settings under the ``CELERY_`` prefix (see tcpquiz/settings.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from functools import partial
+from typing import Any
+
+from celery import Celery
+from celery.contrib.django.task import DjangoTask
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tcpquiz.settings")
+
+logger = logging.getLogger(__name__)
+
+
+class Task(DjangoTask[Any, Any]):
+    """The base of every tcpquiz task: enqueueing on commit never fails the caller.
+
+    A request that stored its work (an answer, pending) must succeed even when the broker is down; the
+    periodic sweep enqueues whatever was left behind.
+    """
+
+    def delay_on_commit(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        from django.db import transaction
+
+        transaction.on_commit(partial(self.publish_or_log, args, kwargs))
+
+    def publish_or_log(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+        """Send the task to the broker; on failure log it and return False instead of raising."""
+        try:
+            self.apply_async(args, kwargs)
+        except Exception:
+            # kombu OperationalError, redis ConnectionError, socket timeouts: all mean "not sent".
+            logger.warning(
+                "Could not enqueue %s%r: the broker is unreachable; the pending sweep will retry it.",
+                self.name,
+                args,
+                exc_info=True,
+            )
+            return False
+        return True
+
+
+app = Celery("tcpquiz", task_cls=Task)
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

@@ -1,0 +1,84 @@
+"""Settings: production passes `check --deploy`, the embedded mode says so, migrations are complete."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+
+ROOT = Path(settings.BASE_DIR)
+PRODUCTION_ENV = {
+    "DEBUG": "0",
+    "SECRET_KEY": "x7!q2-production-test-key-" + "k" * 40,
+    "ALLOWED_HOSTS": "tcpquiz.example.org",
+    "CSRF_TRUSTED_ORIGINS": "https://tcpquiz.example.org",
+}
+
+
+def manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run manage.py in a fresh process with ``env`` on top of a clean environment."""
+    base = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "TCPQUIZ_EAGER_TASKS"}}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_settings_production_passes_check_deploy() -> None:
+    """With production env (DEBUG=0), `check --deploy` reports no warning at all."""
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION_ENV)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_settings_production_requires_secret_key() -> None:
+    """DEBUG=0 without SECRET_KEY refuses to start, saying why."""
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "SECRET_KEY"}
+    result = manage("check", **env)
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_settings_eager_mode_warns_at_startup() -> None:
+    """TCPQUIZ_EAGER_TASKS=1 logs a WARNING that grading runs in-process."""
+    result = manage("check", TCPQUIZ_EAGER_TASKS="1")
+    assert result.returncode == 0, result.stderr
+    assert "WARNING" in result.stderr
+    assert "grading runs in-process" in result.stderr
+
+
+def test_settings_sqlite_uses_wal_and_busy_timeout() -> None:
+    """The default SQLite database runs in WAL mode with a busy timeout and immediate transactions."""
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] != "django.db.backends.sqlite3":
+        pytest.skip("the suite runs on another database")
+    assert "journal_mode=WAL" in database["OPTIONS"]["init_command"]
+    assert database["OPTIONS"]["timeout"] == 20
+    assert database["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+    assert database["TEST"]["NAME"].endswith(".sqlite3")
+
+
+@pytest.mark.django_db
+def test_settings_migrations_complete() -> None:
+    """The models and the committed migrations agree (`makemigrations --check`)."""
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)
+
+
+def test_settings_eager_mode_uses_no_broker() -> None:
+    """In the embedded mode Celery's broker is in-memory: a missing Redis is never contacted."""
+    result = manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.CELERY_BROKER_URL)",
+        TCPQUIZ_EAGER_TASKS="1",
+    )
+    assert result.stdout.strip().splitlines()[-1].startswith("memory://")
