@@ -325,12 +325,13 @@ CATALOGUE: tuple[Misconception, ...] = (
     ),
     Misconception(
         "m:abort_graceful",
-        text("abort() closes gracefully with a FIN", "以为 abort() 会发送 FIN 正常关闭"),
+        text("close() and abort() confused", "把 close() 与 abort() 混为一谈"),
         text(
+            "close() is the orderly close: it sends FIN and passes through FIN_WAIT or LAST_ACK. "
             "ABORT (SO_LINGER {1, 0} + close()) sends RST and deletes the connection at once: no "
             "FIN, no FIN_WAIT states, no TIME_WAIT.",
-            "ABORT（SO_LINGER {1, 0} 加 close()）发送 RST 并立即删除连接：没有 FIN，不经过 "
-            "FIN_WAIT 状态，也没有 TIME_WAIT。",
+            "close() 是正常关闭：发送 FIN，并经过 FIN_WAIT 或 LAST_ACK。ABORT（SO_LINGER {1, 0} 加 "
+            "close()）发送 RST 并立即删除连接：没有 FIN，不经过 FIN_WAIT 状态，也没有 TIME_WAIT。",
         ),
         ("c:abort", "c:rst"),
         "table",
