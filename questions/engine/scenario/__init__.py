@@ -89,9 +89,9 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _seq_number(step: int, key: str, value: Any) -> int:
+def _seq_number(step: int, key: str, value: Any, prefix: str = "") -> int:
     if not _is_int(value) or not 0 <= value <= MAX_SEQ:
-        raise ScenarioError(step, f"{key!r} must be an integer from 0 to 2**32-1, not {value!r}")
+        raise ScenarioError(step, f"{prefix + key!r} must be an integer from 0 to 2**32-1, not {value!r}")
     return int(value)
 
 
@@ -127,7 +127,7 @@ def build_simulation(spec: Any) -> Simulation:
     for key, value in isn.items():
         if key not in names:
             raise ScenarioError(0, f"'isn' names an unknown endpoint {key!r}")
-        _seq_number(0, f"isn.{key}", value)
+        _seq_number(0, key, value, prefix="isn.")
     wire = spec.get("wire", "auto")
     if wire not in ("auto", "hold"):
         raise ScenarioError(0, f'\'wire\' must be "auto" or "hold", not {wire!r}')
@@ -140,7 +140,7 @@ def build_simulation(spec: Any) -> Simulation:
     # The seed only draws the ISNs not given (``isn`` names only endpoints): with both given, no
     # generator is needed.
     rng = None if len(isn) == 2 else random.Random(seed)
-    return Simulation(prof, names, isn=dict(isn), rng=rng, wire=wire)
+    return Simulation(prof, names, isn=isn, rng=rng, wire=wire)
 
 
 def iter_scenario(spec: Any) -> Iterator[dict[str, Any]]:
@@ -194,10 +194,11 @@ def _run_step(sim: Simulation, number: int, step: Any) -> None:
     if not keys <= ALLOWED_KEYS[do]:
         unknown = sorted(keys - ALLOWED_KEYS[do])
         raise ScenarioError(number, f"unknown field(s) for {do!r}: {', '.join(unknown)}")
-    if not REQUIRED_KEYS[do] <= keys:
+    if not keys >= REQUIRED_KEYS[do]:
         missing = sorted(REQUIRED_KEYS[do] - keys)
         raise ScenarioError(number, f"{do!r} needs field(s): {', '.join(missing)}")
-    if do in APP_CALLS:
+    event = APP_CALLS.get(do)
+    if event is not None:
         at = _endpoint(sim, number, step, "at")
         arg: Any = None
         if do == "connect" and step.get("isn") is not None:
@@ -210,7 +211,7 @@ def _run_step(sim: Simulation, number: int, step: Any) -> None:
             arg = step["bytes"]
             if not _is_int(arg) or arg < 0:
                 raise ScenarioError(number, f"'bytes' must be a non-negative integer, not {arg!r}")
-        sim.call(at, APP_CALLS[do], arg)
+        sim.call(at, event, arg)
     elif do == "wire":
         if step["mode"] not in ("auto", "hold"):
             raise ScenarioError(number, f'\'mode\' must be "auto" or "hold", not {step["mode"]!r}')
@@ -257,19 +258,31 @@ def _run_step(sim: Simulation, number: int, step: Any) -> None:
 def step_line(sim: Simulation, number: int, mark: int) -> dict[str, Any]:
     """The output line for step ``number``, from the trace entries after ``mark``."""
     names = sim.names
-    fates: dict[Segment, str] = {}  # every segment the step touched, in order, and its last fate
+    segments: dict[Segment, dict[str, Any]] = {}
     errors: dict[str, str | None] = {names[0]: None, names[1]: None}
     for entry in sim.trace[mark:]:
         kind = entry[0]
+        if kind == "step" or kind == "call":  # most entries: nothing for the line
+            continue
         fate = FATES.get(kind)
         if fate is not None:
-            fates[entry[2]] = fate
+            seg = entry[2]
+            out = segments.get(seg)
+            if out is None:
+                segments[seg] = segment_dict(seg, names, fate)
+            else:
+                out["fate"] = fate
         elif kind == "error":
             name = names[entry[2]]
             if errors[name] is None:
                 errors[name] = entry[3]
-    segments = [segment_dict(seg, names, fate) for seg, fate in fates.items()]
-    return {"step": number, "states": sim.states(), "segments": segments, "errors": errors}
+    a, b = sim.endpoints
+    return {
+        "step": number,
+        "states": {names[0]: a.state.value, names[1]: b.state.value},
+        "segments": list(segments.values()),
+        "errors": errors,
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
