@@ -22,7 +22,7 @@ from questions.engine.core import (
 )
 from questions.engine.table import TABLE
 
-# Facts about an endpoint that a row's ``when`` may name (see table.py).
+# Facts about an endpoint (or the segment arriving at it) that a row's ``when`` may name (see table.py).
 CONDITIONS: tuple[str, ...] = (
     "passive",
     "unaccepted",
@@ -31,6 +31,7 @@ CONDITIONS: tuple[str, ...] = (
     "listening",
     "retries_exhausted",
     "probes_exhausted",
+    "in_window",
 )
 
 # One compiled row for the simulator: (conditions, row, next state, flag mask, effects).

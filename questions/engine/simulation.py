@@ -239,7 +239,7 @@ class Endpoint:
             for i in range(count - 1):  # guarded rows, most specific first; the last is unguarded
                 candidate = candidates[i]
                 for condition in candidate[0]:
-                    if not tests[condition](self):
+                    if not tests[condition](self, seg):
                         break
                 else:
                     chosen = candidate
@@ -605,7 +605,7 @@ class Endpoint:
         return None
 
 
-def _cond_retries_exhausted(ep: Endpoint) -> bool:
+def _cond_retries_exhausted(ep: Endpoint, seg: Segment | None) -> bool:
     prof = ep.profile
     state = ep.state
     limit = (
@@ -618,14 +618,21 @@ def _cond_retries_exhausted(ep: Endpoint) -> bool:
     return ep.rto_n >= limit
 
 
-_CONDITION_TESTS: dict[str, Callable[[Endpoint], bool]] = {
-    "passive": lambda ep: ep.passive,
-    "unaccepted": lambda ep: ep.passive and not ep.accepted,
-    "unread_data": lambda ep: ep.rcv_buf > 0,
-    "orphan": lambda ep: ep.orphan,
-    "listening": lambda ep: ep.listening,
+def _cond_in_window(ep: Endpoint, seg: Segment | None) -> bool:
+    # RCV.NXT =< SEG.SEQ < RCV.NXT + RCV.WND: a SYN there is new; the retransmitted one sits at IRS.
+    return seg is not None and ((seg.seq - ep.rcv_nxt) & MASK) < ep.profile.rcv_wnd
+
+
+# A condition is a fact about the endpoint or about the segment arriving at it (None for calls, timers).
+_CONDITION_TESTS: dict[str, Callable[[Endpoint, Segment | None], bool]] = {
+    "passive": lambda ep, seg: ep.passive,
+    "unaccepted": lambda ep, seg: ep.passive and not ep.accepted,
+    "unread_data": lambda ep, seg: ep.rcv_buf > 0,
+    "orphan": lambda ep, seg: ep.orphan,
+    "listening": lambda ep, seg: ep.listening,
     "retries_exhausted": _cond_retries_exhausted,
-    "probes_exhausted": lambda ep: ep.ka_n >= ep.profile.keepalive_probes,
+    "probes_exhausted": lambda ep, seg: ep.ka_n >= ep.profile.keepalive_probes,
+    "in_window": _cond_in_window,
 }
 
 

@@ -13,7 +13,8 @@ the row carries ``when`` (see ``Transition``). Segment flags are written in cano
 Endpoint conditions used in ``when``: ``passive`` (the connection came from a listener),
 ``unaccepted`` (passive and not yet accept()ed), ``unread_data`` (bytes wait in the receive buffer),
 ``orphan`` (the application called close(); Linux), ``listening`` (a listener exists),
-``retries_exhausted`` and ``probes_exhausted`` (the timer has used up its retries).
+``retries_exhausted`` and ``probes_exhausted`` (the timer has used up its retries), and one about
+the arriving segment: ``in_window`` (RCV.NXT =< SEG.SEQ < RCV.NXT+RCV.WND, so a SYN there is new).
 """
 
 # ruff: noqa: E501  (a table of data reads best one row per line)
@@ -324,17 +325,46 @@ TABLE: tuple[Transition, ...] = (
         when="passive",
         effects=(X.LISTEN_OFF,),
     ),
-    _t(S.SYN_RECEIVED, E.RCV_SYN, S.SYN_RECEIVED, "ACK", "3.10.7.4", "active (simultaneous open): challenge ACK (RFC 5961)"),
-    _t(S.SYN_RECEIVED, E.RCV_SYN, S.LISTEN, "", "3.10.7.4", "passive: a SYN returns this connection to LISTEN", profiles=_RFC, when="passive"),
+    # §3.10.7.4 checks the sequence number before the SYN bit: a retransmitted SYN (SEG.SEQ = IRS) is
+    # an old duplicate, and only an in-window SYN reaches "fourth, check the SYN bit".
+    _t(
+        S.SYN_RECEIVED,
+        E.RCV_SYN,
+        S.SYN_RECEIVED,
+        "ACK",
+        "3.10.7.4",
+        "a retransmitted SYN has SEG.SEQ = IRS < RCV.NXT, not acceptable: send <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, drop it",
+    ),
+    _t(S.SYN_RECEIVED, E.RCV_SYN, S.SYN_RECEIVED, "ACK", "3.10.7.4", "active (simultaneous open): an in-window SYN gets a challenge ACK (RFC 5961 §4)", when="in_window"),
+    _t(
+        S.SYN_RECEIVED,
+        E.RCV_SYN,
+        S.LISTEN,
+        "",
+        "3.10.7.4",
+        "passive: an in-window SYN, not a retransmission, returns the connection to LISTEN (fourth, check the SYN bit)",
+        profiles=_RFC,
+        when="passive&in_window",
+    ),
     _t(
         S.SYN_RECEIVED,
         E.RCV_SYN,
         S.SYN_RECEIVED,
         "SYN ACK",
         "3.10.7.4",
-        "request sock: a retransmitted SYN gets the SYN+ACK again (tcp_check_req)",
+        "request sock: the retransmitted SYN (SEG.SEQ = IRS) gets the SYN+ACK again (tcp_check_req)",
         profiles=_LINUX,
         when="passive",
+    ),
+    _t(
+        S.SYN_RECEIVED,
+        E.RCV_SYN,
+        S.CLOSED,
+        "ACK RST",
+        "3.10.7.4",
+        "request sock: an in-window SYN other than the retransmitted one gets RST and the request is dropped; the listener stays (tcp_check_req)",
+        profiles=_LINUX,
+        when="passive&in_window",
     ),
     _t(
         S.SYN_RECEIVED,

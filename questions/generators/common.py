@@ -205,9 +205,16 @@ def rows_by_key() -> dict[str, Transition]:
     return {row.key: row for row in TABLE}
 
 
+# Rows whose guard was narrowed keep their arc: a stored walk naming the old key rebuilds with the new.
+RENAMED_ROW_KEYS: dict[str, str] = {
+    # 1.2.0: only an in-window SYN (not the retransmitted one) returns a passive SYN_RECEIVED to LISTEN.
+    "t:SYN_RECEIVED:rcv_syn[rfc9293|passive]": "t:SYN_RECEIVED:rcv_syn[rfc9293|passive&in_window]",
+}
+
+
 def row_for_key(key: str) -> Transition:
-    """The row with ``key``; NotWellPosed when the current engine has no such row."""
-    found = rows_by_key().get(key)
+    """The row with ``key`` (or the key it was renamed to); NotWellPosed when the engine has no such row."""
+    found = rows_by_key().get(RENAMED_ROW_KEYS.get(key, key))
     if found is None:
         raise NotWellPosed(f"no row {key} in this engine")
     return found

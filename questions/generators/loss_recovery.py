@@ -142,6 +142,64 @@ def _both_sides_text(sends: tuple[tuple[int, str], ...], at: float, run: scenari
     )
 
 
+def _repeated_syn_text(step: scenarios.Step, run: scenarios.Run) -> Text:
+    """What the server in SYN_RECEIVED does with the client's retransmitted SYN, read from the row."""
+    row = step.row
+    who, who_cap = scenarios.who_text(run, step.who), scenarios.who_text(run, step.who, cap=True)
+    where = common.state_text(row.next_state)
+    moves = (
+        fmt(text("stays in {s}", "仍处于 {s}"), s=where)
+        if row.next_state is row.state
+        else fmt(text("moves to {s}", "进入 {s}"), s=where)
+    )
+    reply = (
+        fmt(text("answers with {f}", "回复 {f}"), f=common.flags_text(row.sends))
+        if row.sends
+        else text("sends nothing", "不发送报文段")
+    )
+    why = (
+        text(
+            "RFC 9293 §3.10.7.4 checks the sequence number before the SYN bit, and this SYN lies "
+            "below RCV.NXT, so it is only acknowledged and dropped",
+            "RFC 9293 §3.10.7.4 先检查序号、后检查 SYN 位，而这个 SYN 的序号小于 RCV.NXT，"
+            "所以只回一个确认并将其丢弃",
+        )
+        if PROFILES["rfc9293"].name in row.profiles
+        else text(
+            "tcp_check_req: a Linux request sock answers the retransmitted SYN with its SYN+ACK again",
+            "tcp_check_req：Linux 的请求套接字对重传的 SYN 再发一次 SYN+ACK",
+        )
+    )
+    a, b = run.final
+    end = (
+        text("Both sides end up in ESTABLISHED.", "最终双方都进入 ESTABLISHED。")
+        if a is b is S.ESTABLISHED
+        else fmt(
+            text(
+                "In the end the client is in {a} and the server in {b}.",
+                "最终客户端处于 {a}，服务器处于 {b}。",
+            ),
+            a=common.state_text(a),
+            b=common.state_text(b),
+        )
+    )
+    return fmt(
+        text(
+            "{W} is still in SYN_RECEIVED when the client's repeated SYN arrives. It carries the "
+            "client's ISN again, which {w} has already acknowledged: it is a retransmission, not a "
+            "new connection request, so {w} {m} and {r} ({y}). {e}",
+            "客户端重传的 SYN 到达时，{w}仍处于 SYN_RECEIVED。它带的还是客户端的 ISN，{w}早已确认过："
+            "这是一次重传，不是新的连接请求，因此{w}{m}，{r}（{y}）。{e}",
+        ),
+        W=who_cap,
+        w=who,
+        m=moves,
+        r=reply,
+        y=why,
+        e=end,
+    )
+
+
 def build(rng: random.Random, difficulty: Difficulty, seed: int, params: Mapping[str, Any]) -> Variant:
     """What happens after ``params["loss"]`` is lost."""
     loss, first, profile_name = str(params["loss"]), int(params["first"]), str(params["profile"])
@@ -233,6 +291,13 @@ def build(rng: random.Random, difficulty: Difficulty, seed: int, params: Mapping
     ]
     if len(sends) > 1:
         tail.insert(0, _both_sides_text(sends, first_time, at_loss))
+    repeated = [
+        step
+        for step in later.steps
+        if step.time == first_time and step.row.state is S.SYN_RECEIVED and step.row.event is Event.RCV_SYN
+    ]
+    if repeated:
+        tail.insert(len(tail) - 1, _repeated_syn_text(repeated[0], later))
     explanation = common.numbered(
         lines, head=text("The engine's run:", "引擎的模拟："), tail=common.join_lines(tail)
     )

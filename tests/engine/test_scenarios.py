@@ -64,6 +64,7 @@ def test_scenario_files_cover_every_case_of_tcp_md() -> None:
         "simultaneous_open",
         "simultaneous_close",
         "lost_syn",
+        "lost_syn_ack",
         "lost_fin",
         "lost_final_ack",
         "fin_wait_2_timeout",

@@ -182,6 +182,75 @@ def test_lost_syn_ack_fires_both_retransmission_timers(prof: Profile) -> None:
     assert resent == [("client", ("SYN",)), ("server", ("SYN", "ACK"))]
 
 
+def _lost_syn_ack(prof: Profile) -> Simulation:
+    sim = Simulation(prof, isn={"client": 1000, "server": 5000})
+    sim.listen("server")
+    sim.set_wire("hold")
+    sim.connect("client")
+    sim.deliver("client")
+    sim.drop("server")
+    sim.set_wire("auto")
+    return sim
+
+
+def test_lost_syn_ack_duplicate_syn_is_acked_and_the_handshake_completes() -> None:
+    """RFC 9293, lost SYN+ACK, both RTOs at 1 s: the repeated SYN (SEG.SEQ = IRS) is answered with
+    <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> and dropped, the server stays SYN_RECEIVED, its own
+    retransmitted SYN+ACK completes the handshake; no RST, no return to LISTEN."""
+    sim = _lost_syn_ack(RFC9293)
+    mark = len(sim.trace)
+    sim.advance(1.0)
+    sent = [(sim.names[s.src], s.flag_names, s.seq, s.ack) for s in _sent(sim, mark)]
+    assert sent == [
+        ("client", ("SYN",), 1000, None),
+        ("server", ("SYN", "ACK"), 5000, 1001),
+        ("server", ("ACK",), 5001, 1001),
+        ("client", ("ACK",), 1001, 5001),
+    ]
+    server_steps = [(e[3].id, e[5]) for e in sim.trace[mark:] if e[0] == "step" and e[2] == 1]
+    assert ("t:SYN_RECEIVED:rcv_syn", State.SYN_RECEIVED) in server_steps
+    assert all(after is not State.LISTEN for _id, after in server_steps)
+    assert sim.states() == {"client": "ESTABLISHED", "server": "ESTABLISHED"}
+    assert sim.endpoint("client").error is None
+
+
+@pytest.mark.parametrize("prof", [RFC9293, LINUX], ids=["rfc9293", "linux"])
+def test_lost_syn_ack_ends_established_and_quiet(prof: Profile) -> None:
+    """Whatever each profile answers to the repeated SYN, both sides end ESTABLISHED with no error
+    and no timer left to fire."""
+    sim = _lost_syn_ack(prof)
+    sim.advance(1.0)
+    mark = len(sim.trace)
+    sim.advance(300.0)
+    assert sim.states() == {"client": "ESTABLISHED", "server": "ESTABLISHED"}
+    assert (sim.endpoint("client").error, sim.endpoint("server").error) == (None, None)
+    assert _sent(sim, mark) == []
+
+
+@pytest.mark.parametrize(
+    ("prof", "state", "flags"),
+    [(RFC9293, State.LISTEN, ()), (LINUX, State.CLOSED, ("ACK", "RST"))],
+    ids=["rfc9293", "linux"],
+)
+def test_in_window_syn_ends_a_passive_syn_received(
+    prof: Profile, state: State, flags: tuple[str, ...]
+) -> None:
+    """A SYN at RCV.NXT (a new sequence number, not the retransmission) reaches the SYN-bit check:
+    RFC 9293 returns the passive connection to LISTEN; a Linux request sock answers RST and is
+    dropped while the listener stays."""
+    sim = Simulation(prof, isn={"client": 1000, "server": 5000})
+    sim.listen("server")
+    sim.set_wire("hold")
+    sim.connect("client")
+    sim.deliver("client")
+    sim.drop("server")
+    sim.inject("server", ["SYN"], 1001)
+    sim.deliver("client")
+    assert sim.state("server") is state
+    assert [seg.flag_names for seg in sim.held[1]] == ([flags] if flags else [])
+    assert sim.endpoint("server").listening
+
+
 def test_keepalive_probes_then_gives_up() -> None:
     """With keepalive on, an idle connection is probed after 7200 s and every 75 s; 9 unanswered
     probes end it with ETIMEDOUT (Linux also sends RST)."""

@@ -43,9 +43,11 @@ ERRNOS = {
 # or a profile changes the fingerprint: bump ENGINE_VERSION and add the new pair here. A version
 # can keep its predecessor's fingerprint: 1.1.0 changed the samplers' and the simulator's output
 # for some seeds (steered walks, timers due together firing before delivery), not the table.
+# 1.2.0: a SYN in SYN_RECEIVED takes the sequence check first (the in_window condition).
 KNOWN_FINGERPRINTS = {
     "1.0.0": "fbd566ded316a7cc",
     "1.1.0": "fbd566ded316a7cc",
+    "1.2.0": "59fa61ba3c3aee64",
 }
 
 
@@ -173,6 +175,32 @@ def test_textbook_path_is_the_same_in_both_profiles(
     for prof in PROFILES.values():
         row = transition(state, event, prof)
         assert (row.next_state, row.sends) == (next_state, sends)
+
+
+@pytest.mark.parametrize(
+    ("name", "conditions", "next_state", "sends"),
+    [
+        # The retransmitted SYN (SEG.SEQ = IRS < RCV.NXT) fails the sequence check: ACK, drop, stay.
+        ("rfc9293", set(), State.SYN_RECEIVED, ("ACK",)),
+        ("rfc9293", {"passive"}, State.SYN_RECEIVED, ("ACK",)),
+        # Only an in-window SYN reaches the SYN-bit check: challenge ACK, or passive -> LISTEN.
+        ("rfc9293", {"in_window"}, State.SYN_RECEIVED, ("ACK",)),
+        ("rfc9293", {"passive", "in_window"}, State.LISTEN, ()),
+        ("linux", set(), State.SYN_RECEIVED, ("ACK",)),
+        # A request sock answers the retransmitted SYN with its SYN+ACK, a new in-window SYN with RST.
+        ("linux", {"passive"}, State.SYN_RECEIVED, ("SYN", "ACK")),
+        ("linux", {"in_window"}, State.SYN_RECEIVED, ("ACK",)),
+        ("linux", {"passive", "in_window"}, State.CLOSED, ("ACK", "RST")),
+    ],
+    ids=lambda value: "+".join(sorted(value)) if isinstance(value, set) else None,
+)
+def test_syn_in_syn_received_is_sequence_checked_first(
+    name: str, conditions: set[str], next_state: State, sends: tuple[str, ...]
+) -> None:
+    """A SYN in SYN_RECEIVED: a retransmitted one is acknowledged and dropped (RFC 9293 §3.10.7.4,
+    "first, check sequence number"); only an in-window SYN returns a passive connection to LISTEN."""
+    row = transition(State.SYN_RECEIVED, Event.RCV_SYN, PROFILES[name], conditions)
+    assert (row.next_state, row.sends, row.rfc) == (next_state, sends, "3.10.7.4")
 
 
 def test_linux_deviations_are_rows() -> None:

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from questions.engine import LINUX, PROFILES, RFC9293, State
-from questions.generators import loss_recovery, misconceptions, scenarios
+from questions.generators import common, loss_recovery, misconceptions, scenarios
 from questions.generators.bank import batch, recompute, regrade, transition_skills
 from questions.generators.base import Difficulty, InputKind
 from questions.generators.ladder import normalise
@@ -233,6 +233,45 @@ def test_loss_recovery_lost_syn_ack_has_both_sides_retransmit(profile_name: str)
         "both fire at t = 1 s: the client resends its SYN and the server resends its SYN+ACK" in explanation
     )
     assert "m:one_side_retransmits" in {c.misconception for c in variant.choices}
+
+
+@pytest.mark.parametrize(("profile_name", "reply"), [("rfc9293", "ACK"), ("linux", "SYN+ACK")])
+def test_loss_recovery_lost_syn_ack_server_stays_syn_received(profile_name: str, reply: str) -> None:
+    """A lost SYN+ACK: the client's repeated SYN finds the server in SYN_RECEIVED, which stays there
+    (RFC 9293: ACK and drop, the sequence check; Linux: the SYN+ACK again); no RST, no LISTEN, and
+    the explanation says so in both languages."""
+    params = {"loss": "syn_ack", "first": 0, "profile": profile_name}
+    variant = loss_recovery.rebuild(params, Difficulty.MEDIUM, 7)
+    explanation = variant.explanation["en"]
+    assert f"the server: SYN_RECEIVED —receives SYN→ SYN_RECEIVED, sends {reply} " in explanation
+    assert f"so the server stays in SYN_RECEIVED and answers with {reply} (" in explanation
+    assert "Both sides end up in ESTABLISHED." in explanation
+    assert "→ LISTEN" not in explanation
+    assert "RST" not in explanation
+    assert "服务器仍处于 SYN_RECEIVED" in variant.explanation["zh-hans"]
+    assert not {"t:LISTEN:rcv_bad_ack", "t:ESTABLISHED:rcv_rst"} & set(variant.skills)
+
+
+def test_trace_validity_stored_walk_with_a_renamed_row_still_rebuilds() -> None:
+    """A trace stored before 1.2.0 names SYN_RECEIVED —SYN→ LISTEN by its old key; the arc is kept
+    (only its guard narrowed to in-window SYNs), so the variant rebuilds as with the new key."""
+    old = "t:SYN_RECEIVED:rcv_syn[rfc9293|passive]"
+    rows = [
+        "t:CLOSED:listen[linux,rfc9293]",
+        "t:LISTEN:rcv_syn[rfc9293]",
+        old,
+        "t:LISTEN:rcv_syn[rfc9293]",
+        "t:SYN_RECEIVED:rcv_ack[linux,rfc9293]",
+        "t:ESTABLISHED:close[rfc9293]",
+    ]
+    renamed = [common.RENAMED_ROW_KEYS.get(key, key) for key in rows]
+    assert common.row_for_key(old).next_state is State.LISTEN
+    family = get_family("trace_validity")
+    assert family.rebuild is not None
+    stored = family.rebuild({"profile": "rfc9293", "rows": rows, "mutate": []}, Difficulty.HARD, 3)
+    current = family.rebuild({"profile": "rfc9293", "rows": renamed, "mutate": []}, Difficulty.HARD, 3)
+    assert (stored.prompt, stored.key) == (current.prompt, current.key)
+    assert family.grade(stored, stored.key).correct
 
 
 def test_bank_rebuild_when_the_engine_version_changed() -> None:
