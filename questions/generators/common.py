@@ -3,25 +3,31 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from functools import cache, lru_cache
+from typing import Any
 
 from questions.engine import (
+    ENGINE_VERSION,
     LINUX,
     RFC9293,
     TABLE,
     TIMER_EVENTS,
     Event,
+    IllegalTransition,
     Profile,
     State,
     Transition,
+    transition,
 )
 from questions.engine.concepts import EVENT_NAMES, state_label
-from questions.generators import misconceptions
+from questions.generators import diagrams, misconceptions
 from questions.generators.base import (
     JSON,
     Choice,
+    Difficulty,
     GradeResult,
+    InputKind,
     NotWellPosed,
     Text,
     Variant,
@@ -29,6 +35,7 @@ from questions.generators.base import (
     format_error,
     join,
     parse_answer,
+    resample,
     text,
 )
 
@@ -36,6 +43,22 @@ S = State
 E = Event
 CHOICE_IDS: tuple[str, ...] = ("a", "b", "c", "d", "e", "f")
 MOD = 1 << 32
+
+# The arcs every textbook diagram draws: the handshake and the orderly four-way close.
+TEXTBOOK_ARCS: tuple[tuple[State, Event], ...] = (
+    (S.CLOSED, E.LISTEN),
+    (S.CLOSED, E.CONNECT),
+    (S.LISTEN, E.RCV_SYN),
+    (S.SYN_SENT, E.RCV_SYN_ACK),
+    (S.SYN_RECEIVED, E.RCV_ACK),
+    (S.ESTABLISHED, E.CLOSE),
+    (S.ESTABLISHED, E.RCV_FIN),
+    (S.FIN_WAIT_1, E.RCV_ACK),
+    (S.FIN_WAIT_2, E.RCV_FIN),
+    (S.CLOSE_WAIT, E.CLOSE),
+    (S.LAST_ACK, E.RCV_ACK),
+    (S.TIME_WAIT, E.TIMEOUT_TIME_WAIT),
+)
 
 PROFILE_LABEL: dict[str, Text] = {
     RFC9293.name: text("RFC 9293", "RFC 9293"),
@@ -212,6 +235,16 @@ RENAMED_ROW_KEYS: dict[str, str] = {
 }
 
 
+def row_if_legal(
+    state: State, event: Event, profile: Profile = RFC9293, conditions: Collection[str] = ()
+) -> Transition | None:
+    """The row ``event`` takes in ``state`` (``transition``), or None where the event cannot happen."""
+    try:
+        return transition(state, event, profile, conditions)
+    except IllegalTransition:
+        return None
+
+
 def row_for_key(key: str) -> Transition:
     """The row with ``key`` (or the key it was renamed to); NotWellPosed when the engine has no such row."""
     found = rows_by_key().get(RENAMED_ROW_KEYS.get(key, key))
@@ -285,6 +318,19 @@ def pick_wrong(rng: random.Random, key: str, candidates: Iterable[Option], n: in
     return picked
 
 
+def pick_choices(
+    rng: random.Random, key: Option, candidates: Iterable[Option], reason: str = "too few distractors"
+) -> tuple[tuple[Choice, ...], str, dict[str, str]]:
+    """Three distractors from ``candidates`` (``pick_wrong``) shuffled with the key (``make_choices``).
+
+    Raises NotWellPosed(``reason``) when fewer than three distinct wrong options remain.
+    """
+    wrong = pick_wrong(rng, key[0], candidates, 3)
+    if len(wrong) < 3:
+        raise NotWellPosed(reason)
+    return make_choices(rng, key, wrong)
+
+
 def grade_single(variant_key: Mapping[str, JSON], choices: Sequence[Choice], chosen_id: str) -> GradeResult:
     """Full marks for the key; a wrong choice scores 0 and names the misconception predicting it."""
     key = next(c for c in choices if c.id == variant_key["choice"])
@@ -354,6 +400,24 @@ def grade_statements(variant: Variant, answer: JSON) -> GradeResult:
     return GradeResult(score=score, feedback=join([head, *notes], sep=" "), misconception=first)
 
 
+def partial_credit(total: int, wrong: Sequence[str], summary: Text, misconception: str | None) -> GradeResult:
+    """The grade of ``total`` blanks of which ``wrong`` (ids like "r3.seq", in row order) are wrong.
+
+    The score is the share right; ``summary`` is formatted with r (right), n (total) and s (the first
+    wrong row, also ``first_wrong_step``); ``misconception``, when set, is named after it.
+    """
+    first = int(wrong[0].split(".")[0][1:])
+    parts = [fmt(summary, r=total - len(wrong), n=total, s=first)]
+    if misconception:
+        parts.append(misconception_note(misconception))
+    return GradeResult(
+        score=(total - len(wrong)) / total,
+        feedback=join(parts, sep=" "),
+        misconception=misconception,
+        first_wrong_step=first,
+    )
+
+
 def format_error_cell(cell: str, value: str) -> GradeResult:
     """The format error for a ladder cell that cannot be read (a state, flags or a number)."""
     return format_error(
@@ -365,3 +429,66 @@ def format_error_cell(cell: str, value: str) -> GradeResult:
 def seq_eq(a: int, b: int) -> bool:
     """Sequence numbers compare modulo 2^32."""
     return (a - b) % MOD == 0
+
+
+# --------------------------------------------------------------------------- variants
+
+SampleParams = Callable[[random.Random, Difficulty], Mapping[str, Any]]
+Build = Callable[[random.Random, Difficulty, int, Mapping[str, Any]], Variant]
+Generate = Callable[[random.Random, Difficulty, int], Variant]
+Rebuild = Callable[[Mapping[str, JSON], Difficulty, int], Variant]
+
+
+def single_choice(
+    *,
+    family: str,
+    seed: int,
+    difficulty: Difficulty,
+    prompt: Text,
+    choices: tuple[Choice, ...],
+    key_id: str,
+    explanation: Text,
+    skills: tuple[str, ...],
+    canonical: str,
+    params: Mapping[str, JSON],
+    state_diagram: bool = True,
+) -> Variant:
+    """A single-choice variant of the current engine, shown with the textbook state diagram unless
+    ``state_diagram`` is false."""
+    return Variant(
+        family=family,
+        seed=seed,
+        difficulty=difficulty,
+        engine_version=ENGINE_VERSION,
+        kind=InputKind.SINGLE,
+        prompt=prompt,
+        choices=choices,
+        key={"choice": key_id},
+        explanation=explanation,
+        skills=skills,
+        canonical=canonical,
+        params=params,
+        diagram_svg=diagrams.state_diagram() if state_diagram else None,
+        diagrams=diagrams.state_diagrams() if state_diagram else {},
+    )
+
+
+def generate_from_params(sample_params: SampleParams, build: Build) -> Generate:
+    """A family's ``generate``: ``build`` on what ``sample_params`` draws, both drawn again from the
+    same rng until the variant is well posed (``resample``)."""
+
+    def generate(rng: random.Random, difficulty: Difficulty, seed: int) -> Variant:
+        return resample(lambda: build(rng, difficulty, seed, sample_params(rng, difficulty)))
+
+    return generate
+
+
+def rebuild_from_params(family: str, build: Build, recomputed: tuple[str, ...] = ()) -> Rebuild:
+    """A family's ``rebuild``: ``build`` on the stored params less the ``recomputed`` keys (``build``
+    derives them again), with its rng fixed by the family and the seed."""
+
+    def rebuild(params: Mapping[str, JSON], difficulty: Difficulty, seed: int) -> Variant:
+        kept = {k: v for k, v in params.items() if k not in recomputed} if recomputed else params
+        return build(random.Random(f"{family}|{seed}"), difficulty, seed, kept)
+
+    return rebuild

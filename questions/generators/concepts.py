@@ -24,7 +24,6 @@ from questions.engine import (
     LINUX,
     RFC9293,
     Event,
-    IllegalTransition,
     State,
     Transition,
     transition,
@@ -61,13 +60,6 @@ class Statement:
     rows: tuple[Transition, ...]
     concepts: tuple[str, ...]
     form: str  # canonical form, for near-duplicate detection
-
-
-def _row(state: State, event: Event, prof: Any = RFC9293) -> Transition | None:
-    try:
-        return transition(state, event, prof)
-    except IllegalTransition:
-        return None
 
 
 def _why_rows(rows: tuple[Transition, ...], prof: Any = RFC9293) -> Text:
@@ -126,7 +118,7 @@ def t_third_segment(rng: random.Random, polarity: bool) -> Statement:
 
 
 def t_half_close_send(rng: random.Random, polarity: bool) -> Statement:
-    row = _row(S.CLOSE_WAIT, E.SEND)
+    row = common.row_if_legal(S.CLOSE_WAIT, E.SEND)
     can = row is not None and row.error is None
     statement = (
         text(
@@ -152,7 +144,7 @@ def t_half_close_send(rng: random.Random, polarity: bool) -> Statement:
 
 
 def t_half_close_recv(rng: random.Random, polarity: bool) -> Statement:
-    row = _row(S.FIN_WAIT_2, E.RCV_DATA)
+    row = common.row_if_legal(S.FIN_WAIT_2, E.RCV_DATA)
     can = row is not None and row.next_state is S.FIN_WAIT_2
     statement = (
         text(
@@ -293,9 +285,9 @@ def t_linux_time_wait(rng: random.Random, polarity: bool) -> Statement:
 
 
 def t_lost_last_ack(rng: random.Random, polarity: bool) -> Statement:
-    again = _row(S.TIME_WAIT, E.RCV_FIN)
-    resend = _row(S.LAST_ACK, E.TIMEOUT_RTO)
-    own_timer = _row(S.TIME_WAIT, E.TIMEOUT_RTO)
+    again = common.row_if_legal(S.TIME_WAIT, E.RCV_FIN)
+    resend = common.row_if_legal(S.LAST_ACK, E.TIMEOUT_RTO)
+    own_timer = common.row_if_legal(S.TIME_WAIT, E.TIMEOUT_RTO)
     repaired = again is not None and again.sends == ("ACK",) and resend is not None and "FIN" in resend.sends
     statement = (
         text(
@@ -383,7 +375,7 @@ def t_syn_seq(rng: random.Random, polarity: bool) -> Statement:
 
 
 def t_rst_answered(rng: random.Random, polarity: bool) -> Statement:
-    rows = tuple(r for r in (_row(s, E.RCV_RST) for s in State) if r is not None)
+    rows = tuple(r for r in (common.row_if_legal(s, E.RCV_RST) for s in State) if r is not None)
     silent = all(not r.sends for r in rows)
     statement = (
         text("An endpoint never answers an RST, not even with an ACK.", "端点从不应答 RST，连 ACK 也不发。")

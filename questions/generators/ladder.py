@@ -27,17 +27,14 @@ from questions.generators.base import (
     Family,
     GradeResult,
     InputKind,
-    Text,
     Variant,
     fmt,
     join,
     parse_answer,
-    resample,
     text,
 )
 
 NAME = "ladder"
-MOD = 1 << 32
 COLUMNS = ("state_a", "flags", "seq", "ack", "state_b")
 LEVELS: dict[Difficulty, tuple[tuple[str, ...], int, tuple[str, ...], tuple[str, ...]]] = {
     # (scenarios, blanks, kinds of cell blanked, profiles)
@@ -82,7 +79,7 @@ def normalise(column: str, value: str) -> str | None:
     text_value = value.strip()
     if not text_value.lstrip("+-").isdigit():
         return None
-    return str(int(text_value) % MOD)
+    return str(int(text_value) % common.MOD)
 
 
 def sample_params(rng: random.Random, difficulty: Difficulty) -> dict[str, Any]:
@@ -212,15 +209,8 @@ def build(rng: random.Random, difficulty: Difficulty, seed: int, params: Mapping
     )
 
 
-def generate(rng: random.Random, difficulty: Difficulty, seed: int) -> Variant:
-    """A ladder question of ``difficulty``."""
-    return resample(lambda: build(rng, difficulty, seed, sample_params(rng, difficulty)))
-
-
-def rebuild(params: Mapping[str, JSON], difficulty: Difficulty, seed: int) -> Variant:
-    """The same ladder with the current engine."""
-    clean = {k: v for k, v in params.items() if k != "believed"}
-    return build(random.Random(f"{NAME}|{seed}"), difficulty, seed, clean)
+generate = common.generate_from_params(sample_params, build)
+rebuild = common.rebuild_from_params(NAME, build, recomputed=("believed",))
 
 
 def grade(variant: Variant, answer: JSON) -> GradeResult:
@@ -241,28 +231,13 @@ def grade(variant: Variant, answer: JSON) -> GradeResult:
         return GradeResult(
             score=1.0, feedback=text("Correct: every cell is right.", "正确：所有格子都填对了。")
         )
-    first = int(wrong[0].split(".")[0][1:])
     believed: Mapping[str, Mapping[str, str]] = variant.params.get("believed", {})
     mid = next((m for m, values in believed.items() if all(given[c] == values.get(c) for c in wrong)), None)
-    parts: list[Text] = [
-        fmt(
-            text(
-                "{r} of {n} cells right; the first wrong one is in row {s}.",
-                "{n} 个格子中对了 {r} 个；第一个错误在第 {s} 行。",
-            ),
-            r=len(key) - len(wrong),
-            n=len(key),
-            s=first,
-        )
-    ]
-    if mid:
-        parts.append(common.misconception_note(mid))
-    return GradeResult(
-        score=(len(key) - len(wrong)) / len(key),
-        feedback=join(parts, sep=" "),
-        misconception=mid,
-        first_wrong_step=first,
+    summary = text(
+        "{r} of {n} cells right; the first wrong one is in row {s}.",
+        "{n} 个格子中对了 {r} 个；第一个错误在第 {s} 行。",
     )
+    return common.partial_credit(len(key), wrong, summary, mid)
 
 
 FAMILY = Family(

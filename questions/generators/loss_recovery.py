@@ -17,19 +17,16 @@ import random
 from collections.abc import Mapping
 from typing import Any
 
-from questions.engine import ENGINE_VERSION, PROFILES, Event, State
-from questions.generators import common, diagrams, misconceptions, scenarios
+from questions.engine import PROFILES, Event, State
+from questions.generators import common, misconceptions, scenarios
 from questions.generators.base import (
-    JSON,
     Difficulty,
     Family,
-    InputKind,
     NotWellPosed,
     Text,
     Variant,
     fmt,
     join,
-    resample,
     text,
 )
 
@@ -302,39 +299,30 @@ def build(rng: random.Random, difficulty: Difficulty, seed: int, params: Mapping
         lines, head=text("The engine's run:", "引擎的模拟："), tail=common.join_lines(tail)
     )
     rows = [s.row for s in later.steps]
-    return Variant(
+    return common.single_choice(
         family=NAME,
         seed=seed,
         difficulty=difficulty,
-        engine_version=ENGINE_VERSION,
-        kind=InputKind.SINGLE,
         prompt=prompt,
         choices=choices,
-        key={"choice": key_id},
+        key_id=key_id,
         explanation=explanation,
         skills=common.skills(rows, CONCEPTS[loss], prof),
         canonical=f"{NAME}|{loss}|{profile_name}|first={first}",
         params={"loss": loss, "first": first, "profile": profile_name},
-        diagram_svg=diagrams.state_diagram(),
-        diagrams=diagrams.state_diagrams(),
     )
 
 
-def generate(rng: random.Random, difficulty: Difficulty, seed: int) -> Variant:
-    """A loss question of ``difficulty``."""
-
-    def draw() -> Variant:
-        loss = rng.choice(LEVELS[difficulty])
-        first = 0 if loss in ("syn", "syn_ack", "ack3") or difficulty is Difficulty.EASY else rng.randrange(2)
-        profile_name = "linux" if difficulty is Difficulty.HARD and rng.random() < 0.5 else "rfc9293"
-        return build(rng, difficulty, seed, {"loss": loss, "first": first, "profile": profile_name})
-
-    return resample(draw)
+def sample_params(rng: random.Random, difficulty: Difficulty) -> dict[str, Any]:
+    """A lost segment of ``difficulty``, who closes first and the profile."""
+    loss = rng.choice(LEVELS[difficulty])
+    first = 0 if loss in ("syn", "syn_ack", "ack3") or difficulty is Difficulty.EASY else rng.randrange(2)
+    profile_name = "linux" if difficulty is Difficulty.HARD and rng.random() < 0.5 else "rfc9293"
+    return {"loss": loss, "first": first, "profile": profile_name}
 
 
-def rebuild(params: Mapping[str, JSON], difficulty: Difficulty, seed: int) -> Variant:
-    """The same loss question with the current engine."""
-    return build(random.Random(f"{NAME}|{seed}"), difficulty, seed, params)
+generate = common.generate_from_params(sample_params, build)
+rebuild = common.rebuild_from_params(NAME, build)
 
 
 FAMILY = Family(

@@ -17,11 +17,9 @@ from collections.abc import Mapping, Sequence
 from functools import cache
 
 from questions.engine import (
-    ENGINE_VERSION,
     LINUX,
     PROFILES,
     RFC9293,
-    TIMER_EVENTS,
     Event,
     Profile,
     State,
@@ -29,84 +27,38 @@ from questions.engine import (
     transition,
     transitions,
 )
-from questions.engine.concepts import EVENT_NAMES, state_label
-from questions.generators import misconceptions
+from questions.generators import common, misconceptions
 from questions.generators.base import (
     JSON,
-    Choice,
     Difficulty,
     Family,
     GradeResult,
-    InputKind,
     Text,
     Variant,
     fmt,
     parse_answer,
     text,
 )
+from questions.generators.common import TEXTBOOK_ARCS
 
 NAME = "next_state"
-CHOICE_IDS: tuple[str, ...] = ("a", "b", "c", "d")
 
 S = State
 E = Event
-
-# The arcs every textbook diagram draws: the handshake and the orderly four-way close.
-TEXTBOOK_ARCS: tuple[tuple[State, Event], ...] = (
-    (S.CLOSED, E.LISTEN),
-    (S.CLOSED, E.CONNECT),
-    (S.LISTEN, E.RCV_SYN),
-    (S.SYN_SENT, E.RCV_SYN_ACK),
-    (S.SYN_RECEIVED, E.RCV_ACK),
-    (S.ESTABLISHED, E.CLOSE),
-    (S.ESTABLISHED, E.RCV_FIN),
-    (S.FIN_WAIT_1, E.RCV_ACK),
-    (S.FIN_WAIT_2, E.RCV_FIN),
-    (S.CLOSE_WAIT, E.CLOSE),
-    (S.LAST_ACK, E.RCV_ACK),
-    (S.TIME_WAIT, E.TIMEOUT_TIME_WAIT),
-)
 
 # Arcs that keep the state but are worth knowing (hard): they happen while a connection closes.
 _CLOSING_STATES = frozenset({S.FIN_WAIT_1, S.FIN_WAIT_2, S.CLOSE_WAIT, S.CLOSING, S.LAST_ACK, S.TIME_WAIT})
 _STAYING_EVENTS = frozenset({E.RCV_FIN, E.RCV_ACK_PARTIAL, E.RCV_DATA, E.CLOSE, E.SEND, E.RCV_ACK})
 
-_PROFILE_LABEL: dict[str, Text] = {
-    RFC9293.name: text("RFC 9293", "RFC 9293"),
-    LINUX.name: text("Linux", "Linux"),
-}
-
-# Concepts a question touches, beyond the state diagram itself.
-_STATE_CONCEPTS: dict[State, tuple[str, ...]] = {
-    S.LISTEN: ("c:handshake", "c:socket_calls"),
-    S.SYN_SENT: ("c:handshake",),
-    S.SYN_RECEIVED: ("c:handshake",),
-    S.FIN_WAIT_1: ("c:four_way_close",),
-    S.FIN_WAIT_2: ("c:four_way_close", "c:half_close"),
-    S.CLOSE_WAIT: ("c:four_way_close", "c:half_close"),
-    S.CLOSING: ("c:sim_close",),
-    S.LAST_ACK: ("c:four_way_close",),
-    S.TIME_WAIT: ("c:time_wait",),
-    S.CLOSED: ("c:closed_fictional",),
-}
+# Concepts a question touches, beyond the state diagram itself: the shared tables less three entries
+# this family has never tagged (adding them would change its variants' skills).
 _EVENT_CONCEPTS: dict[Event, tuple[str, ...]] = {
-    E.RCV_RST: ("c:rst",),
-    E.ABORT: ("c:abort", "c:rst"),
-    E.TIMEOUT_TIME_WAIT: ("c:two_msl",),
-    E.TIMEOUT_FIN_WAIT_2: ("c:fin_wait_2_timeout",),
-    E.TIMEOUT_RTO: ("c:retransmission",),
-    E.TIMEOUT_KEEPALIVE: ("c:keepalive",),
-    E.CONNECT: ("c:socket_calls",),
-    E.CLOSE: ("c:socket_calls",),
-    E.SHUTDOWN: ("c:half_close",),
+    e: c for e, c in common.EVENT_CONCEPTS.items() if e is not E.LISTEN
 }
 _CELL_CONCEPTS: dict[tuple[State, Event], tuple[str, ...]] = {
-    (S.SYN_SENT, E.RCV_SYN): ("c:sim_open",),
-    (S.FIN_WAIT_1, E.RCV_FIN): ("c:sim_close",),
-    (S.FIN_WAIT_1, E.RCV_FIN_ACK): ("c:three_segment_close",),
-    (S.CLOSED, E.RCV_SYN): ("c:connect_refused",),
-    (S.TIME_WAIT, E.RCV_FIN): ("c:lost_last_ack",),
-    (S.TIME_WAIT, E.RCV_RST): ("c:rfc1337",),
+    cell: c
+    for cell, c in common.CELL_CONCEPTS.items()
+    if cell not in ((S.SYN_RECEIVED, E.RCV_SYN_ACK), (S.ESTABLISHED, E.CLOSE))
 }
 
 Question = tuple[str, State, Event]  # (profile name, state, event)
@@ -182,18 +134,6 @@ def _distractors(
     return picked
 
 
-def _event_clause(event: Event) -> Text:
-    """ "it calls close()" / "its retransmission timer expires", in both languages."""
-    name = EVENT_NAMES[event]
-    if event in TIMER_EVENTS:
-        return fmt(text("its {e}", "它的{e}"), e=name)
-    return fmt(text("it {e}", "它{e}"), e=name)
-
-
-def _state_text(state: State) -> Text:
-    return {"en": state_label(state, "en"), "zh-hans": state_label(state, "zh-hans")}
-
-
 def _sends_text(row: Transition) -> Text:
     if not row.sends:
         return text("sending nothing", "不发送报文段")
@@ -203,9 +143,9 @@ def _sends_text(row: Transition) -> Text:
 
 def _explanation(prof: Profile, row: Transition) -> Text:
     moves = (
-        fmt(text("moves to {n}", "进入 {n}"), n=_state_text(row.next_state))
+        fmt(text("moves to {n}", "进入 {n}"), n=common.state_text(row.next_state))
         if row.next_state is not row.state
-        else fmt(text("stays in {n}", "仍停留在 {n}"), n=_state_text(row.state))
+        else fmt(text("stays in {n}", "仍停留在 {n}"), n=common.state_text(row.state))
     )
     where = (
         text("RFC 9293 §{rfc}", "RFC 9293 第 {rfc} 节")
@@ -219,8 +159,8 @@ def _explanation(prof: Profile, row: Transition) -> Text:
             "In {state}, when {event}, the endpoint {moves}, {sends}. Why: {note}. ({where})",
             "处于 {state} 时，若{event}，端点{moves}，{sends}。（{where}）",
         ),
-        state=_state_text(row.state),
-        event=_event_clause(row.event),
+        state=common.state_text(row.state),
+        event=common.event_clause(row.event),
         moves=moves,
         sends=_sends_text(row),
         note=row.note,
@@ -231,7 +171,7 @@ def _explanation(prof: Profile, row: Transition) -> Text:
 def _skills(prof: Profile, row: Transition) -> tuple[str, ...]:
     concepts = [
         "c:state_diagram",
-        *_STATE_CONCEPTS.get(row.state, ()),
+        *common.STATE_CONCEPTS.get(row.state, ()),
         *_EVENT_CONCEPTS.get(row.event, ()),
         *_CELL_CONCEPTS.get((row.state, row.event), ()),
     ]
@@ -245,38 +185,33 @@ def build(rng: random.Random, difficulty: Difficulty, seed: int, question: Quest
     profile_name, state, event = question
     prof = PROFILES[profile_name]
     row = transition(state, event, prof)
-    options: list[tuple[State, str | None]] = [
-        (row.next_state, None),
-        *_distractors(rng, prof, state, event, row.next_state),
-    ]
-    rng.shuffle(options)
-    choices = tuple(
-        Choice(id=choice_id, text=_state_text(option), misconception=misconception_id)
-        for choice_id, (option, misconception_id) in zip(CHOICE_IDS, options, strict=False)
+    key = row.next_state
+    choices, key_id, _forms = common.make_choices(
+        rng,
+        (key.name, common.state_text(key), None),
+        [(s.name, common.state_text(s), mid) for s, mid in _distractors(rng, prof, state, event, key)],
     )
-    key_id = next(c.id for c, (option, _) in zip(choices, options, strict=False) if option is row.next_state)
     prompt = fmt(
         text(
             "A TCP endpoint ({profile}) is in {state}. Now {event}. Which state is it in next?",
             "一个 TCP 端点（{profile}）处于 {state} 状态。此时{event}。它接下来处于哪个状态？",
         ),
-        profile=_PROFILE_LABEL[prof.name],
-        state=_state_text(state),
-        event=_event_clause(event),
+        profile=common.PROFILE_LABEL[prof.name],
+        state=common.state_text(state),
+        event=common.event_clause(event),
     )
-    return Variant(
+    return common.single_choice(
         family=NAME,
         seed=seed,
         difficulty=difficulty,
-        engine_version=ENGINE_VERSION,
-        kind=InputKind.SINGLE,
         prompt=prompt,
         choices=choices,
-        key={"choice": key_id},
+        key_id=key_id,
         explanation=_explanation(prof, row),
         skills=_skills(prof, row),
         canonical=f"{NAME}|{prof.name}|{state.name}|{event.value}",
         params={"profile": prof.name, "state": state.name, "event": event.value},
+        state_diagram=False,
     )
 
 

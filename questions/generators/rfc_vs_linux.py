@@ -19,27 +19,21 @@ from functools import lru_cache
 from typing import Any
 
 from questions.engine import (
-    ENGINE_VERSION,
     LINUX,
     RFC9293,
     Event,
-    IllegalTransition,
     Profile,
     State,
     Transition,
-    transition,
 )
-from questions.generators import common, diagrams, misconceptions
+from questions.generators import common, misconceptions
 from questions.generators.base import (
-    JSON,
     Difficulty,
     Family,
-    InputKind,
     NotWellPosed,
     Text,
     Variant,
     fmt,
-    resample,
     text,
 )
 
@@ -81,10 +75,7 @@ Outcome = tuple[State, tuple[str, ...], str | None] | None
 
 
 def _row(state: State, event: Event, prof: Profile, condition: str) -> Transition | None:
-    try:
-        return transition(state, event, prof, (condition,) if condition else ())
-    except IllegalTransition:
-        return None
+    return common.row_if_legal(state, event, prof, (condition,) if condition else ())
 
 
 def _outcome(row: Transition | None) -> Outcome:
@@ -128,10 +119,7 @@ def build(rng: random.Random, difficulty: Difficulty, seed: int, params: Mapping
         for sends in ((), ("ACK",), ("RST",), ("ACK", "RST")):
             plain: Outcome = (nxt, sends, key[2] if key else None)
             candidates.append((_form(plain), _text(plain), None))
-    wrong = common.pick_wrong(rng, _form(key), candidates, 3)
-    if len(wrong) < 3:
-        raise NotWellPosed("too few distractors")
-    choices, key_id, _forms = common.make_choices(rng, (_form(key), _text(key), None), wrong)
+    choices, key_id, _forms = common.pick_choices(rng, (_form(key), _text(key), None), candidates)
     prompt = fmt(
         text(
             "Under {g}, an endpoint in {s}{c}, when {e}: {o}. What does {a} do in the same situation?",
@@ -161,40 +149,30 @@ def build(rng: random.Random, difficulty: Difficulty, seed: int, params: Mapping
         note = asked.note if asked_prof is LINUX or given is None else given.note
         lines.append(fmt(text("Engine note: {n}.", "引擎注释（英文）：{n}。"), n=note))
     rows = [r for r in (given, asked) if r is not None]
-    return Variant(
+    return common.single_choice(
         family=NAME,
         seed=seed,
         difficulty=difficulty,
-        engine_version=ENGINE_VERSION,
-        kind=InputKind.SINGLE,
         prompt=prompt,
         choices=choices,
-        key={"choice": key_id},
+        key_id=key_id,
         explanation=common.numbered(lines),
         skills=common.skills(rows, ("c:rfc_vs_linux",)),
         canonical=f"{NAME}|{state.name}|{event.value}|{condition}|{params['asked']}",
         params={"state": state.name, "event": event.value, "condition": condition, "asked": params["asked"]},
-        diagram_svg=diagrams.state_diagram(),
-        diagrams=diagrams.state_diagrams(),
     )
 
 
-def generate(rng: random.Random, difficulty: Difficulty, seed: int) -> Variant:
-    """An RFC-vs-Linux question of ``difficulty``."""
+def sample_params(rng: random.Random, difficulty: Difficulty) -> dict[str, Any]:
+    """A cell of ``difficulty`` and the profile asked about."""
     cells = {Difficulty.EASY: EASY, Difficulty.MEDIUM: MEDIUM, Difficulty.HARD: HARD}[difficulty]
-
-    def draw() -> Variant:
-        state, event, condition = rng.choice(cells)
-        asked = "rfc9293" if difficulty is Difficulty.HARD and rng.random() < 0.4 else "linux"
-        params = {"state": state.name, "event": event.value, "condition": condition, "asked": asked}
-        return build(rng, difficulty, seed, params)
-
-    return resample(draw)
+    state, event, condition = rng.choice(cells)
+    asked = "rfc9293" if difficulty is Difficulty.HARD and rng.random() < 0.4 else "linux"
+    return {"state": state.name, "event": event.value, "condition": condition, "asked": asked}
 
 
-def rebuild(params: Mapping[str, JSON], difficulty: Difficulty, seed: int) -> Variant:
-    """The same comparison with the current engine."""
-    return build(random.Random(f"{NAME}|{seed}"), difficulty, seed, params)
+generate = common.generate_from_params(sample_params, build)
+rebuild = common.rebuild_from_params(NAME, build)
 
 
 FAMILY = Family(

@@ -16,19 +16,16 @@ import random
 from collections.abc import Mapping
 from typing import Any
 
-from questions.engine import ENGINE_VERSION, State
-from questions.generators import common, diagrams, scenarios
+from questions.engine import State
+from questions.generators import common, scenarios
 from questions.generators.base import (
-    JSON,
     Difficulty,
     Family,
-    InputKind,
     NotWellPosed,
     Text,
     Variant,
     fmt,
     join,
-    resample,
     text,
 )
 
@@ -183,10 +180,7 @@ def build(rng: random.Random, difficulty: Difficulty, seed: int, params: Mapping
         add(("-", S.CLOSED, b, None, 0), None)
     if other is not None and difficulty is not Difficulty.EASY:
         add(other, other_tag)
-    wrong = common.pick_wrong(rng, _form(key), candidates, 3)
-    if len(wrong) < 3:
-        raise NotWellPosed("too few distractors")
-    choices, key_id, _forms = common.make_choices(rng, (_form(key), _text(key, run, actor), None), wrong)
+    choices, key_id, _forms = common.pick_choices(rng, (_form(key), _text(key, run, actor), None), candidates)
     f_text, o_text = scenarios.who_text(run, first), scenarios.who_text(run, 1 - first)
     story = {
         "refused": text(
@@ -236,43 +230,33 @@ def build(rng: random.Random, difficulty: Difficulty, seed: int, params: Mapping
             "引擎从此刻起的模拟（状态行，然后是报文段）：",
         ),
     )
-    return Variant(
+    return common.single_choice(
         family=NAME,
         seed=seed,
         difficulty=difficulty,
-        engine_version=ENGINE_VERSION,
-        kind=InputKind.SINGLE,
         prompt=prompt,
         choices=choices,
-        key={"choice": key_id},
+        key_id=key_id,
         explanation=explanation,
         skills=common.skills(rows, CONCEPTS[topic], run.profile),
         canonical=f"{NAME}|{topic}|{prof_name}|first={first}|rfc1337={rfc1337}",
         params={"topic": topic, "profile": prof_name, "first": first, "rfc1337": rfc1337},
-        diagram_svg=diagrams.state_diagram(),
-        diagrams=diagrams.state_diagrams(),
     )
 
 
-def generate(rng: random.Random, difficulty: Difficulty, seed: int) -> Variant:
-    """An RST question of ``difficulty``."""
-
-    def draw() -> Variant:
-        topic, prof_name = rng.choice(LEVELS[difficulty])
-        params = {
-            "topic": topic,
-            "profile": prof_name,
-            "first": 0 if topic in ("refused", "time_wait") else rng.randrange(2),
-            "rfc1337": topic == "time_wait" and rng.random() < 0.5,
-        }
-        return build(rng, difficulty, seed, params)
-
-    return resample(draw)
+def sample_params(rng: random.Random, difficulty: Difficulty) -> dict[str, Any]:
+    """A topic and profile of ``difficulty``, who acts first, and whether tcp_rfc1337 is set."""
+    topic, prof_name = rng.choice(LEVELS[difficulty])
+    return {
+        "topic": topic,
+        "profile": prof_name,
+        "first": 0 if topic in ("refused", "time_wait") else rng.randrange(2),
+        "rfc1337": topic == "time_wait" and rng.random() < 0.5,
+    }
 
 
-def rebuild(params: Mapping[str, JSON], difficulty: Difficulty, seed: int) -> Variant:
-    """The same RST question with the current engine."""
-    return build(random.Random(f"{NAME}|{seed}"), difficulty, seed, params)
+generate = common.generate_from_params(sample_params, build)
+rebuild = common.rebuild_from_params(NAME, build)
 
 
 FAMILY = Family(

@@ -14,13 +14,12 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
-from questions.engine import ENGINE_VERSION, LINUX, PROFILES, RFC9293, Event, State, transition
-from questions.generators import common, diagrams, misconceptions, scenarios
+from questions.engine import LINUX, PROFILES, RFC9293, Event, State, transition
+from questions.generators import common, misconceptions, scenarios
 from questions.generators.base import (
     JSON,
     Difficulty,
     Family,
-    InputKind,
     NotWellPosed,
     Variant,
     fmt,
@@ -95,11 +94,8 @@ def build_flags(rng: random.Random, difficulty: Difficulty, seed: int, cell: Cel
         if difficulty is not Difficulty.HARD and "RST" in row.sends and "RST" in sends:
             continue  # RST versus RST+ACK is Linux detail, asked at hard only
         candidates.append((_flags_form(sends), common.flags_text(sends), None))
-    wrong = common.pick_wrong(rng, _flags_form(row.sends), candidates, 3)
-    if len(wrong) < 3:
-        raise NotWellPosed(row.id)
-    choices, key_id, _forms = common.make_choices(
-        rng, (_flags_form(row.sends), common.flags_text(row.sends), None), wrong
+    choices, key_id, _forms = common.pick_choices(
+        rng, (_flags_form(row.sends), common.flags_text(row.sends), None), candidates, row.id
     )
     prompt = fmt(
         text(
@@ -121,21 +117,17 @@ def build_flags(rng: random.Random, difficulty: Difficulty, seed: int, cell: Cel
                     m=misconceptions.get(tag).name,
                 )
             )
-    return Variant(
+    return common.single_choice(
         family=NAME,
         seed=seed,
         difficulty=difficulty,
-        engine_version=ENGINE_VERSION,
-        kind=InputKind.SINGLE,
         prompt=prompt,
         choices=choices,
-        key={"choice": key_id},
+        key_id=key_id,
         explanation=common.numbered(lines),
         skills=common.skills([row], ("c:flags",), prof),
         canonical=f"{NAME}|flags|{prof.name}|{state.name}|{event.value}",
         params={"mode": "flags", "profile": prof.name, "state": state.name, "event": event.value},
-        diagram_svg=diagrams.state_diagram(),
-        diagrams=diagrams.state_diagrams(),
     )
 
 
@@ -191,10 +183,7 @@ def build_numbers(
         ack = None if seg.ack is None else (seg.ack + dack) % common.MOD
         form = _numbers_form(seg.flags, (seg.seq + dseq) % common.MOD, ack)
         candidates.append((form, text(form, form), None))
-    wrong = common.pick_wrong(rng, key_form, candidates, 3)
-    if len(wrong) < 3:
-        raise NotWellPosed("too few distractors")
-    choices, key_id, _forms = common.make_choices(rng, (key_form, text(key_form, key_form), None), wrong)
+    choices, key_id, _forms = common.pick_choices(rng, (key_form, text(key_form, key_form), None), candidates)
     before = [scenarios.segment_text(s, run) for s in run.segments[:asked]]
     who = scenarios.who_text(run, seg.src)
     head = fmt(
@@ -228,19 +217,18 @@ def build_numbers(
             a="—" if seg.ack is None else seg.ack,
         ),
     ]
-    return Variant(
+    return common.single_choice(
         family=NAME,
         seed=seed,
         difficulty=difficulty,
-        engine_version=ENGINE_VERSION,
-        kind=InputKind.SINGLE,
         prompt=prompt,
         choices=choices,
-        key={"choice": key_id},
+        key_id=key_id,
         explanation=common.numbered(lines),
         skills=common.skills([row], ("c:flags", "c:seq_ack", "c:isn")),
         canonical=f"{NAME}|numbers|{row.id}|{asked}|{len(script)}",
         params=dict(params),
+        state_diagram=False,
     )
 
 

@@ -25,17 +25,14 @@ from questions.generators.base import (
     Family,
     GradeResult,
     InputKind,
-    Text,
     Variant,
     fmt,
     join,
     parse_answer,
-    resample,
     text,
 )
 
 NAME = "seq_ack"
-MOD = 1 << 32
 
 
 def sample_params(rng: random.Random, difficulty: Difficulty) -> dict[str, Any]:
@@ -58,7 +55,7 @@ def sample_params(rng: random.Random, difficulty: Difficulty) -> dict[str, Any]:
             "part": "all",
         }
     data = [[rng.randrange(2), rng.choice(sizes)] for _ in range(rng.randint(1, 3))]
-    near = [MOD - rng.randrange(1, 400), rng.randrange(MOD)]
+    near = [common.MOD - rng.randrange(1, 400), rng.randrange(common.MOD)]
     rng.shuffle(near)
     return {
         "scenario": rng.choice(("sim_close", "three_seg", "open_close")),
@@ -178,20 +175,17 @@ def build(rng: random.Random, difficulty: Difficulty, seed: int, params: Mapping
         ),
         canonical=f"{NAME}|{params['scenario']}|{params['part']}|{shape}",
         params={**params, "believed": believed},
-        widget={"segments": [{k: v for k, v in r.items()} for r in rows], "fields": fields, "modulo": MOD},
+        widget={
+            "segments": [{k: v for k, v in r.items()} for r in rows],
+            "fields": fields,
+            "modulo": common.MOD,
+        },
         diagram_svg=None,
     )
 
 
-def generate(rng: random.Random, difficulty: Difficulty, seed: int) -> Variant:
-    """A seq/ack question of ``difficulty``."""
-    return resample(lambda: build(rng, difficulty, seed, sample_params(rng, difficulty)))
-
-
-def rebuild(params: Mapping[str, JSON], difficulty: Difficulty, seed: int) -> Variant:
-    """The same exchange with the current engine."""
-    clean = {k: v for k, v in params.items() if k != "believed"}
-    return build(random.Random(f"{NAME}|{seed}"), difficulty, seed, clean)
+generate = common.generate_from_params(sample_params, build)
+rebuild = common.rebuild_from_params(NAME, build, recomputed=("believed",))
 
 
 def grade(variant: Variant, answer: JSON) -> GradeResult:
@@ -200,40 +194,25 @@ def grade(variant: Variant, answer: JSON) -> GradeResult:
     if isinstance(parsed, GradeResult):
         return parsed
     key: Mapping[str, int] = variant.key["values"]
-    wrong = [f["id"] for f in variant.widget["fields"] if (parsed[f["id"]] - key[f["id"]]) % MOD]
+    wrong = [f["id"] for f in variant.widget["fields"] if not common.seq_eq(parsed[f["id"]], key[f["id"]])]
     if not wrong:
         return GradeResult(
             score=1.0, feedback=text("Correct: every number is right.", "正确：所有数字都对。")
         )
-    first = int(wrong[0].split(".")[0][1:])
     believed: Mapping[str, Mapping[str, int]] = variant.params.get("believed", {})
     mid = next(
         (
             m
             for m, values in believed.items()
-            if all((parsed[f] - values.get(f, key[f])) % MOD == 0 for f in wrong)
+            if all(common.seq_eq(parsed[f], values.get(f, key[f])) for f in wrong)
         ),
         None,
     )
-    parts: list[Text] = [
-        fmt(
-            text(
-                "{r} of {n} numbers right; the first wrong one is in segment #{s}.",
-                "{n} 个数字中对了 {r} 个；第一个错误出现在第 {s} 个报文段。",
-            ),
-            r=len(key) - len(wrong),
-            n=len(key),
-            s=first,
-        )
-    ]
-    if mid:
-        parts.append(common.misconception_note(mid))
-    return GradeResult(
-        score=(len(key) - len(wrong)) / len(key),
-        feedback=join(parts, sep=" "),
-        misconception=mid,
-        first_wrong_step=first,
+    summary = text(
+        "{r} of {n} numbers right; the first wrong one is in segment #{s}.",
+        "{n} 个数字中对了 {r} 个；第一个错误出现在第 {s} 个报文段。",
     )
+    return common.partial_credit(len(key), wrong, summary, mid)
 
 
 FAMILY = Family(

@@ -16,17 +16,14 @@ import random
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from questions.engine import ENGINE_VERSION, PROFILES, State
-from questions.generators import common, diagrams, misconceptions, scenarios
+from questions.engine import PROFILES, State
+from questions.generators import common, misconceptions, scenarios
 from questions.generators.base import (
-    JSON,
     Difficulty,
     Family,
-    InputKind,
     NotWellPosed,
     Variant,
     fmt,
-    resample,
     text,
 )
 
@@ -84,10 +81,9 @@ def build(rng: random.Random, difficulty: Difficulty, seed: int, params: Mapping
             candidates.append((_form(guess), common.states_text(guess), m.id))
     for plain in PLAIN.get(part, ()) if part != "all" else (PLAIN["open"][0] + PLAIN["close"][0][1:],):
         candidates.append((_form(plain), common.states_text(plain), None))
-    wrong = common.pick_wrong(rng, _form(key), candidates, 3)
-    if len(wrong) < 3:
-        raise NotWellPosed("too few distinct paths")
-    choices, key_id, _forms = common.make_choices(rng, (_form(key), common.states_text(key), None), wrong)
+    choices, key_id, _forms = common.pick_choices(
+        rng, (_form(key), common.states_text(key), None), candidates, "too few distinct paths"
+    )
     which = {
         "open": text("from CLOSED until ESTABLISHED", "从 CLOSED 到 ESTABLISHED"),
         "close": text("from ESTABLISHED until the connection is gone", "从 ESTABLISHED 直到连接消失"),
@@ -113,39 +109,29 @@ def build(rng: random.Random, difficulty: Difficulty, seed: int, params: Mapping
             w=scenarios.who_text(run, who),
         ),
     )
-    return Variant(
+    return common.single_choice(
         family=NAME,
         seed=seed,
         difficulty=difficulty,
-        engine_version=ENGINE_VERSION,
-        kind=InputKind.SINGLE,
         prompt=prompt,
         choices=choices,
-        key={"choice": key_id},
+        key_id=key_id,
         explanation=explanation,
         skills=common.skills(rows, scenarios.SCENARIO_CONCEPTS[name], prof),
         canonical=f"{NAME}|{name}|{part}|{profile_name}",
         params={"scenario": name, "part": part, "who": who, "profile": profile_name},
-        diagram_svg=diagrams.state_diagram(),
-        diagrams=diagrams.state_diagrams(),
     )
 
 
-def generate(rng: random.Random, difficulty: Difficulty, seed: int) -> Variant:
-    """A simultaneous open/close question of ``difficulty``."""
-
-    def draw() -> Variant:
-        name, part = rng.choice(LEVELS[difficulty])
-        profile_name = "rfc9293" if difficulty is Difficulty.EASY else rng.choice(("rfc9293", "linux"))
-        params = {"scenario": name, "part": part, "who": rng.randrange(2), "profile": profile_name}
-        return build(rng, difficulty, seed, params)
-
-    return resample(draw)
+def sample_params(rng: random.Random, difficulty: Difficulty) -> dict[str, Any]:
+    """A scenario and part of ``difficulty``, the side asked about and the profile."""
+    name, part = rng.choice(LEVELS[difficulty])
+    profile_name = "rfc9293" if difficulty is Difficulty.EASY else rng.choice(("rfc9293", "linux"))
+    return {"scenario": name, "part": part, "who": rng.randrange(2), "profile": profile_name}
 
 
-def rebuild(params: Mapping[str, JSON], difficulty: Difficulty, seed: int) -> Variant:
-    """The same question with the current engine."""
-    return build(random.Random(f"{NAME}|{seed}"), difficulty, seed, params)
+generate = common.generate_from_params(sample_params, build)
+rebuild = common.rebuild_from_params(NAME, build)
 
 
 FAMILY = Family(

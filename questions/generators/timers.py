@@ -22,7 +22,6 @@ from questions.engine import ENGINE_VERSION, Event, State
 from questions.generators import common, diagrams, scenarios
 from questions.generators.base import (
     JSON,
-    Choice,
     Difficulty,
     Family,
     GradeResult,
@@ -33,7 +32,6 @@ from questions.generators.base import (
     fmt,
     join,
     parse_answer,
-    resample,
     text,
 )
 
@@ -325,8 +323,7 @@ def build_fin_wait_2(
         raise NotWellPosed("unexpected FIN_WAIT_2 behaviour")
     if timeout != 60:
         wrong.append(("sixty", sixty, None))
-    wrong = common.pick_wrong(rng, key[0], wrong, 3)
-    choices, key_id, _forms = common.make_choices(rng, key, wrong)
+    choices, key_id, _forms = common.pick_choices(rng, key, wrong)
     how = (
         text("calls close() (the socket becomes an orphan)", "调用 close()（套接字成为孤儿）")
         if call == "close"
@@ -362,58 +359,23 @@ def build_fin_wait_2(
         "只有 Linux 有 FIN_WAIT_2 计时器，而且只针对孤儿套接字（调用 close() 之后）；超时时悄悄关闭。"
         "RFC 9293 没有这个计时器；调用 shutdown() 后仍保留的套接字会一直等待对方的 FIN。",
     )
-    return common_variant(
-        difficulty,
-        seed,
-        InputKind.SINGLE,
-        prompt,
-        choices,
-        {"choice": key_id},
-        common.numbered(
+    return common.single_choice(
+        family=NAME,
+        seed=seed,
+        difficulty=difficulty,
+        prompt=prompt,
+        choices=choices,
+        key_id=key_id,
+        explanation=common.numbered(
             lines, head=text("The engine's trace at the client:", "引擎在客户端的轨迹："), tail=tail
         ),
-        common.skills([*rows, *(s.row for s in after)], ("c:fin_wait_2_timeout",), prof),
-        f"{NAME}|fin_wait_2|{prof.name}|{call}",
-        params,
-        {},
-        diagrams.state_diagram(),
+        skills=common.skills([*rows, *(s.row for s in after)], ("c:fin_wait_2_timeout",), prof),
+        canonical=f"{NAME}|fin_wait_2|{prof.name}|{call}",
+        params=dict(params),
     )
 
 
 # --------------------------------------------------------------------------- shared
-
-
-def common_variant(
-    difficulty: Difficulty,
-    seed: int,
-    kind: InputKind,
-    prompt: Text,
-    choices: tuple[Choice, ...],
-    key: dict[str, Any],
-    explanation: Text,
-    skills: tuple[str, ...],
-    canonical: str,
-    params: Mapping[str, Any],
-    widget: Mapping[str, Any],
-    diagram: str | None,
-) -> Variant:
-    return Variant(
-        family=NAME,
-        seed=seed,
-        difficulty=difficulty,
-        engine_version=ENGINE_VERSION,
-        kind=kind,
-        prompt=prompt,
-        choices=choices,
-        key=key,
-        explanation=explanation,
-        skills=skills,
-        canonical=canonical,
-        params=dict(params),
-        widget=widget,
-        diagram_svg=diagram,
-        diagrams=diagrams.state_diagrams() if diagram is not None else {},
-    )
 
 
 def _numeric(
@@ -428,20 +390,22 @@ def _numeric(
     canonical: str,
     diagram: str | None,
 ) -> Variant:
-    stored = {**params, "predicted": {str(k): v for k, v in predicted.items()}}
-    return common_variant(
-        difficulty,
-        seed,
-        InputKind.NUMERIC,
-        prompt,
-        (),
-        {"values": {"seconds": seconds}},
-        explanation,
-        skills,
-        canonical,
-        stored,
-        {"fields": [SECONDS_FIELD]},
-        diagram,
+    return Variant(
+        family=NAME,
+        seed=seed,
+        difficulty=difficulty,
+        engine_version=ENGINE_VERSION,
+        kind=InputKind.NUMERIC,
+        prompt=prompt,
+        choices=(),
+        key={"values": {"seconds": seconds}},
+        explanation=explanation,
+        skills=skills,
+        canonical=canonical,
+        params={**params, "predicted": {str(k): v for k, v in predicted.items()}},
+        widget={"fields": [SECONDS_FIELD]},
+        diagram_svg=diagram,
+        diagrams=diagrams.state_diagrams() if diagram is not None else {},
     )
 
 
@@ -457,25 +421,19 @@ def build(rng: random.Random, difficulty: Difficulty, seed: int, params: Mapping
     return build_fin_wait_2(rng, difficulty, seed, params)
 
 
-def generate(rng: random.Random, difficulty: Difficulty, seed: int) -> Variant:
-    """A timer question of ``difficulty``."""
-
-    def draw() -> Variant:
-        topic = rng.choice(TOPICS if difficulty is not Difficulty.EASY else TOPICS[:2])
-        maker = {
-            "time_wait": time_wait_params,
-            "keepalive": keepalive_params,
-            "fin_wait_2": fin_wait_2_params,
-        }
-        return build(rng, difficulty, seed, maker[topic](rng, difficulty))
-
-    return resample(draw)
+def sample_params(rng: random.Random, difficulty: Difficulty) -> dict[str, Any]:
+    """A timer topic of ``difficulty`` (easy: no FIN_WAIT_2) and its settings."""
+    topic = rng.choice(TOPICS if difficulty is not Difficulty.EASY else TOPICS[:2])
+    maker = {
+        "time_wait": time_wait_params,
+        "keepalive": keepalive_params,
+        "fin_wait_2": fin_wait_2_params,
+    }
+    return maker[topic](rng, difficulty)
 
 
-def rebuild(params: Mapping[str, JSON], difficulty: Difficulty, seed: int) -> Variant:
-    """The same timer question with the current engine."""
-    clean = {k: v for k, v in params.items() if k != "predicted"}
-    return build(random.Random(f"{NAME}|{seed}"), difficulty, seed, clean)
+generate = common.generate_from_params(sample_params, build)
+rebuild = common.rebuild_from_params(NAME, build, recomputed=("predicted",))
 
 
 def grade(variant: Variant, answer: JSON) -> GradeResult:

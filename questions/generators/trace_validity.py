@@ -33,7 +33,6 @@ from questions.generators.base import (
     fmt,
     join,
     parse_answer,
-    resample,
     text,
 )
 
@@ -235,15 +234,8 @@ def _shown(variant: Variant) -> list[Step]:
     ]
 
 
-def generate(rng: random.Random, difficulty: Difficulty, seed: int) -> Variant:
-    """A trace question of ``difficulty``."""
-    return resample(lambda: build(rng, difficulty, seed, sample_params(rng, difficulty)))
-
-
-def rebuild(params: Mapping[str, JSON], difficulty: Difficulty, seed: int) -> Variant:
-    """The same trace re-checked with the current engine."""
-    clean = {k: v for k, v in params.items() if k != "mutant"}
-    return build(random.Random(f"{NAME}|{seed}"), difficulty, seed, clean)
+generate = common.generate_from_params(sample_params, build)
+rebuild = common.rebuild_from_params(NAME, build, recomputed=("mutant",))
 
 
 def grade(variant: Variant, answer: JSON) -> GradeResult:

@@ -17,14 +17,12 @@ import random
 from collections.abc import Mapping
 from functools import cache
 
-from questions.engine import ENGINE_VERSION, LINUX, PROFILES, RFC9293, Event, State, transition
-from questions.generators import common, diagrams, misconceptions
+from questions.engine import LINUX, PROFILES, RFC9293, Event, State, transition
+from questions.generators import common, misconceptions
 from questions.generators.base import (
     JSON,
     Difficulty,
     Family,
-    InputKind,
-    NotWellPosed,
     Variant,
     fmt,
     resample,
@@ -34,21 +32,6 @@ from questions.generators.base import (
 NAME = "which_event"
 S = State
 E = Event
-
-TEXTBOOK: tuple[tuple[State, Event], ...] = (
-    (S.CLOSED, E.LISTEN),
-    (S.CLOSED, E.CONNECT),
-    (S.LISTEN, E.RCV_SYN),
-    (S.SYN_SENT, E.RCV_SYN_ACK),
-    (S.SYN_RECEIVED, E.RCV_ACK),
-    (S.ESTABLISHED, E.CLOSE),
-    (S.ESTABLISHED, E.RCV_FIN),
-    (S.FIN_WAIT_1, E.RCV_ACK),
-    (S.FIN_WAIT_2, E.RCV_FIN),
-    (S.CLOSE_WAIT, E.CLOSE),
-    (S.LAST_ACK, E.RCV_ACK),
-    (S.TIME_WAIT, E.TIMEOUT_TIME_WAIT),
-)
 
 # Events a student could plausibly name; illegal ones in A are fine distractors too.
 PLAUSIBLE: tuple[Event, ...] = (
@@ -73,13 +56,13 @@ Question = tuple[str, State, Event]
 def pool(difficulty: Difficulty) -> tuple[Question, ...]:
     """Every question of ``difficulty`` in a fixed order."""
     if difficulty is Difficulty.EASY:
-        return tuple((RFC9293.name, s, e) for s, e in TEXTBOOK)
+        return tuple((RFC9293.name, s, e) for s, e in common.TEXTBOOK_ARCS)
     if difficulty is Difficulty.MEDIUM:
         table = misconceptions.base_table(RFC9293)
         return tuple(
             (RFC9293.name, s, e)
             for (s, e), (n, _sends) in table.items()
-            if n is not s and (s, e) not in TEXTBOOK and transition(s, e, RFC9293).error is None
+            if n is not s and (s, e) not in common.TEXTBOOK_ARCS and transition(s, e, RFC9293).error is None
         )
     table = misconceptions.base_table(LINUX)
     return tuple(
@@ -109,10 +92,9 @@ def build(rng: random.Random, difficulty: Difficulty, seed: int, question: Quest
     for e in PLAUSIBLE:
         if e not in same:
             candidates.append((e.value, common.event_text(e), None))
-    wrong = common.pick_wrong(rng, event.value, candidates, 3)
-    if len(wrong) < 3:
-        raise NotWellPosed(row.id)
-    choices, key_id, forms = common.make_choices(rng, (event.value, common.event_text(event), None), wrong)
+    choices, key_id, forms = common.pick_choices(
+        rng, (event.value, common.event_text(event), None), candidates, row.id
+    )
     sends = (
         fmt(text(", sending {f}", "，并发送 {f}"), f=common.flags_text(row.sends))
         if row.sends
@@ -152,21 +134,17 @@ def build(rng: random.Random, difficulty: Difficulty, seed: int, question: Quest
             text("The engine's table ({p}):", "引擎的状态表（{p}）："), p=common.PROFILE_LABEL[prof.name]
         ),
     )
-    return Variant(
+    return common.single_choice(
         family=NAME,
         seed=seed,
         difficulty=difficulty,
-        engine_version=ENGINE_VERSION,
-        kind=InputKind.SINGLE,
         prompt=prompt,
         choices=choices,
-        key={"choice": key_id},
+        key_id=key_id,
         explanation=explanation,
         skills=common.skills([row], profile=prof),
         canonical=f"{NAME}|{prof.name}|{state.name}|{event.value}",
         params={"profile": prof.name, "state": state.name, "event": event.value},
-        diagram_svg=diagrams.state_diagram(),
-        diagrams=diagrams.state_diagrams(),
     )
 
 

@@ -16,9 +16,9 @@ import random
 from collections.abc import Mapping
 from typing import Any
 
-from questions.engine import ENGINE_VERSION, PROFILES, State
-from questions.generators import common, diagrams, misconceptions, scenarios
-from questions.generators.base import JSON, Difficulty, Family, InputKind, Variant, fmt, resample, text
+from questions.engine import PROFILES, State
+from questions.generators import common, misconceptions, scenarios
+from questions.generators.base import Difficulty, Family, Variant, fmt, text
 
 NAME = "which_side"
 S = State
@@ -72,8 +72,7 @@ def build(rng: random.Random, difficulty: Difficulty, seed: int, params: Mapping
         if guess != key:
             candidates.append((guess, ANSWERS[guess], m.id))
     candidates.extend((form, ANSWERS[form], None) for form in ANSWERS)
-    wrong = common.pick_wrong(rng, key, candidates, 3)
-    choices, key_id, _forms = common.make_choices(rng, (key, ANSWERS[key], None), wrong)
+    choices, key_id, _forms = common.pick_choices(rng, (key, ANSWERS[key], None), candidates)
     prompt = fmt(
         text("{p}. {s} {q}", "{p}。{s}{q}"),
         p=common.PROFILE_LABEL[prof.name],
@@ -98,43 +97,33 @@ def build(rng: random.Random, difficulty: Difficulty, seed: int, params: Mapping
         head=text("The engine's run of this scenario:", "引擎对该场景的模拟："),
     )
     rows = [s.row for s in run.steps if s.after is not s.before]
-    return Variant(
+    return common.single_choice(
         family=NAME,
         seed=seed,
         difficulty=difficulty,
-        engine_version=ENGINE_VERSION,
-        kind=InputKind.SINGLE,
         prompt=prompt,
         choices=choices,
-        key={"choice": key_id},
+        key_id=key_id,
         explanation=explanation,
         skills=common.skills(rows, scenarios.SCENARIO_CONCEPTS[name], prof),
         canonical=f"{NAME}|{name}|{profile_name}|first={first}|{asked.name}",
         params={"scenario": name, "first": first, "profile": profile_name, "state": asked.name},
-        diagram_svg=diagrams.state_diagram(),
-        diagrams=diagrams.state_diagrams(),
     )
 
 
-def generate(rng: random.Random, difficulty: Difficulty, seed: int) -> Variant:
-    """A which-side question of ``difficulty``."""
+def sample_params(rng: random.Random, difficulty: Difficulty) -> dict[str, Any]:
+    """A scenario, who closes first, a profile and a state of ``difficulty``."""
     names, states, profiles = LEVELS[difficulty]
-
-    def draw() -> Variant:
-        params = {
-            "scenario": rng.choice(names),
-            "first": rng.randrange(2),
-            "profile": rng.choice(profiles),
-            "state": rng.choice(states),
-        }
-        return build(rng, difficulty, seed, params)
-
-    return resample(draw)
+    return {
+        "scenario": rng.choice(names),
+        "first": rng.randrange(2),
+        "profile": rng.choice(profiles),
+        "state": rng.choice(states),
+    }
 
 
-def rebuild(params: Mapping[str, JSON], difficulty: Difficulty, seed: int) -> Variant:
-    """The same scenario and question with the current engine."""
-    return build(random.Random(f"{NAME}|{seed}"), difficulty, seed, params)
+generate = common.generate_from_params(sample_params, build)
+rebuild = common.rebuild_from_params(NAME, build)
 
 
 FAMILY = Family(
