@@ -50,17 +50,6 @@ E = Event
 _CLOSING_STATES = frozenset({S.FIN_WAIT_1, S.FIN_WAIT_2, S.CLOSE_WAIT, S.CLOSING, S.LAST_ACK, S.TIME_WAIT})
 _STAYING_EVENTS = frozenset({E.RCV_FIN, E.RCV_ACK_PARTIAL, E.RCV_DATA, E.CLOSE, E.SEND, E.RCV_ACK})
 
-# Concepts a question touches, beyond the state diagram itself: the shared tables less three entries
-# this family has never tagged (adding them would change its variants' skills).
-_EVENT_CONCEPTS: dict[Event, tuple[str, ...]] = {
-    e: c for e, c in common.EVENT_CONCEPTS.items() if e is not E.LISTEN
-}
-_CELL_CONCEPTS: dict[tuple[State, Event], tuple[str, ...]] = {
-    cell: c
-    for cell, c in common.CELL_CONCEPTS.items()
-    if cell not in ((S.SYN_RECEIVED, E.RCV_SYN_ACK), (S.ESTABLISHED, E.CLOSE))
-}
-
 Question = tuple[str, State, Event]  # (profile name, state, event)
 
 
@@ -169,15 +158,7 @@ def _explanation(prof: Profile, row: Transition) -> Text:
 
 
 def _skills(prof: Profile, row: Transition) -> tuple[str, ...]:
-    concepts = [
-        "c:state_diagram",
-        *common.STATE_CONCEPTS.get(row.state, ()),
-        *_EVENT_CONCEPTS.get(row.event, ()),
-        *_CELL_CONCEPTS.get((row.state, row.event), ()),
-    ]
-    if prof.name == LINUX.name:
-        concepts.append("c:rfc_vs_linux")
-    return (row.id, *dict.fromkeys(concepts))
+    return common.skills((row,), ("c:state_diagram",), prof)
 
 
 def build(rng: random.Random, difficulty: Difficulty, seed: int, question: Question) -> Variant:
