@@ -10,8 +10,8 @@ from typing import Any
 
 from django.contrib.auth import authenticate
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import status
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
@@ -20,21 +20,24 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from questions import selectors, services
-from questions.errors import InvalidCredentials
-from questions.models import Answer, Attempt, AttemptQuestion
+from questions.errors import InvalidCredentials, ReviewNotAllowed
+from questions.models import Answer, Attempt, AttemptQuestion, Draft
 from questions.serializers import (
     AnswerSerializer,
     AnswerSubmitSerializer,
     AttemptDetailSerializer,
     AttemptSerializer,
     CourseSerializer,
+    DraftSerializer,
+    DraftSubmitSerializer,
     ErrorSerializer,
     QuestionSerializer,
     QuizSerializer,
+    ReviewSerializer,
     TokenRequestSerializer,
     TokenSerializer,
 )
-from questions.tasks import grade_answer
+from questions.tasks import grading_enqueue_on_commit, variant_pools_refill_on_commit
 
 IDEMPOTENCY_KEY_MAX = 64
 
@@ -64,6 +67,9 @@ def attempt_payload(attempt: Attempt) -> dict[str, Any]:
         "id": attempt.pk,
         "quiz_id": attempt.quiz_id,
         "number": attempt.number,
+        "mode": attempt.quiz.mode,
+        "review_allowed": review,
+        "time_remaining_seconds": selectors.attempt_seconds_left(attempt=attempt),
         "status": attempt.status,
         "is_open": selectors.attempt_is_open(attempt=attempt),
         "started_at": attempt.started_at,
@@ -84,6 +90,7 @@ def question_payload(question: AttemptQuestion, lang: str) -> dict[str, Any]:
     """Only the cached public payload: the stored variant (key, explanation) is never read here."""
     public = question.public[lang]
     answer: Answer | None = getattr(question, "answer_or_none", None)
+    draft: Draft | None = getattr(question, "draft_or_none", None)
     return {
         "position": question.position,
         "family": public["family"],
@@ -94,6 +101,7 @@ def question_payload(question: AttemptQuestion, lang: str) -> dict[str, Any]:
         "widget": public.get("widget") or {},
         "diagram_svg": public.get("diagram_svg"),
         "answer": {"id": answer.pk, "status": answer.status} if answer else None,
+        "draft": draft.response if draft else None,
     }
 
 
@@ -173,9 +181,14 @@ class AttemptStartApi(APIView):
         """Start an attempt at a quiz (or get back the one you have open)."""
         quiz = selectors.quiz_get_for_user(user=request.user, quiz_id=quiz_id)
         attempt, created = services.attempt_start(user=request.user, quiz=quiz)
+        if created:
+            variant_pools_refill_on_commit(quiz.pk)
         lang = request_lang(request)
         body = attempt_payload(attempt) | {
-            "questions": [question_payload(q, lang) for q in selectors.attempt_questions(attempt=attempt)]
+            "questions": [
+                question_payload(q, lang)
+                for q in selectors.attempt_questions_full(attempt=attempt, with_variant=False)
+            ]
         }
         return Response(
             AttemptDetailSerializer(body).data,
@@ -194,7 +207,10 @@ class AttemptDetailApi(APIView):
         attempt = selectors.attempt_get_for_user(user=request.user, attempt_id=attempt_id)
         lang = request_lang(request)
         body = attempt_payload(attempt) | {
-            "questions": [question_payload(q, lang) for q in selectors.attempt_questions(attempt=attempt)]
+            "questions": [
+                question_payload(q, lang)
+                for q in selectors.attempt_questions_full(attempt=attempt, with_variant=False)
+            ]
         }
         return Response(AttemptDetailSerializer(body).data)
 
@@ -209,7 +225,10 @@ class AttemptQuestionListApi(APIView):
         """The questions of one of your attempts."""
         attempt = selectors.attempt_get_for_user(user=request.user, attempt_id=attempt_id)
         lang = request_lang(request)
-        questions = [question_payload(q, lang) for q in selectors.attempt_questions(attempt=attempt)]
+        questions = [
+            question_payload(q, lang)
+            for q in selectors.attempt_questions_full(attempt=attempt, with_variant=False)
+        ]
         return Response(QuestionSerializer(questions, many=True).data)
 
 
@@ -218,9 +237,12 @@ class AttemptSubmitApi(APIView):
         operation_id="attempt_submit", request=None, responses={200: AttemptSerializer, **_errors(401, 404)}
     )
     def post(self, request: Request, attempt_id: int) -> Response:
-        """Finish an attempt: no more answers. Submitting twice changes nothing."""
+        """Finish an attempt (submit all): every saved draft becomes an answer and is graded; no more
+        answers. Submitting twice changes nothing."""
         attempt = selectors.attempt_get_for_user(user=request.user, attempt_id=attempt_id)
-        attempt = services.attempt_submit(user=request.user, attempt=attempt)
+        attempt, to_grade = services.attempt_submit_all(user=request.user, attempt=attempt)
+        if to_grade:
+            grading_enqueue_on_commit()
         return Response(AttemptSerializer(attempt_payload(attempt)).data)
 
 
@@ -262,7 +284,7 @@ class AnswerSubmitApi(APIView):
             idempotency_key=idempotency_key,
         )
         if created:
-            grade_answer.delay_on_commit(answer.pk)
+            grading_enqueue_on_commit()
         return Response(
             AnswerSerializer(answer_payload(answer, request_lang(request))).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
@@ -305,3 +327,131 @@ class TokenObtainApi(APIView):
             raise InvalidCredentials(_("The username or password is not correct."))
         token, _created = Token.objects.get_or_create(user=user)
         return Response(TokenSerializer({"token": token.key}).data)
+
+
+class PingApi(APIView):
+    @extend_schema(
+        operation_id="ping",
+        responses={200: inline_serializer("Ping", {"ok": serializers.BooleanField()}), **_errors(401)},
+    )
+    def get(self, request: Request) -> Response:
+        """A trivial authenticated endpoint (a yardstick for the cost of the real ones; see bench.storm)."""
+        return Response({"ok": True})
+
+
+# --- Students: drafts (autosave) and review -----------------------------------------------------------
+
+
+class DraftApi(APIView):
+    @extend_schema(
+        operation_id="draft_retrieve",
+        responses={200: DraftSerializer, **_errors(401, 404)},
+    )
+    def get(self, request: Request, attempt_id: int, position: int) -> Response:
+        """The response you saved for one question of your attempt (null when there is none)."""
+        attempt = selectors.attempt_get_for_user(user=request.user, attempt_id=attempt_id)
+        question = selectors.attempt_question_get(attempt=attempt, position=position)
+        draft: Draft | None = getattr(question, "draft", None)
+        body = {
+            "question": position,
+            "response": draft.response if draft else None,
+            "saved_at": draft.saved_at if draft else None,
+        }
+        return Response(DraftSerializer(body).data)
+
+    @extend_schema(
+        operation_id="draft_save",
+        request=DraftSubmitSerializer,
+        responses={200: DraftSerializer, **_errors(400, 401, 404, 409)},
+    )
+    def put(self, request: Request, attempt_id: int, position: int) -> Response:
+        """Autosave the answer you are composing (it may be incomplete); the latest save wins. In an
+        exam, saved drafts become your answers when you submit or when time is up."""
+        attempt = selectors.attempt_get_for_user(user=request.user, attempt_id=attempt_id)
+        serializer = DraftSubmitSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        draft = services.draft_save(
+            user=request.user,
+            attempt=attempt,
+            position=position,
+            response=serializer.validated_data["response"],
+        )
+        body = {"question": position, "response": draft.response, "saved_at": draft.saved_at}
+        return Response(DraftSerializer(body).data)
+
+
+def review_payload(attempt: Attempt, lang: str) -> dict[str, Any]:
+    """The whole review of a closed attempt: per question the answer, key, explanation, misconception
+    and skills; per attempt the score and a per-skill breakdown. Only call it when review is allowed."""
+    overview = selectors.attempt_overview(attempt=attempt)
+    questions = []
+    for question in overview.questions:
+        review = selectors.question_review(question=question, lang=lang, review=True)
+        result = review.result
+        questions.append(
+            {
+                "position": question.position,
+                "family": review.public["family"],
+                "kind": review.public["kind"],
+                "prompt": review.public["prompt"],
+                "points": question.points,
+                "status": review.status,
+                "response": review.response,
+                "result": {
+                    "score": result.score,
+                    "correct": result.correct,
+                    "feedback": result.feedback,
+                    "format_error": result.format_error,
+                    "misconception": (
+                        {
+                            "id": result.misconception,
+                            "title": result.misconception_title or result.misconception,
+                            "correction": result.misconception_correction,
+                        }
+                        if result.misconception
+                        else None
+                    ),
+                    "explanation": result.explanation,
+                    "key": result.key,
+                }
+                if result is not None
+                else None,
+                "skills": [{"id": skill, "title": title} for skill, title in review.skills],
+            }
+        )
+    skills = selectors.attempt_skill_breakdown(questions=overview.questions, lang=lang)
+    return attempt_payload(attempt) | {
+        "points_scored": overview.points_scored,
+        "points_total": overview.points_total,
+        "pending": overview.pending,
+        "skills": [
+            {
+                "id": s.skill,
+                "title": s.label,
+                "points_scored": s.points_scored,
+                "points_total": s.points_total,
+            }
+            for s in skills
+        ],
+        "questions": questions,
+    }
+
+
+class AttemptReviewApi(APIView):
+    @extend_schema(
+        operation_id="attempt_review",
+        parameters=[LANG_PARAMETER],
+        responses={200: ReviewSerializer, **_errors(401, 404, 409)},
+    )
+    def get(self, request: Request, attempt_id: int) -> Response:
+        """The review of your attempt (answers, keys, explanations, score by skill), once the quiz's
+        review policy allows it; before that, 409 ``review_not_allowed`` and nothing of the key."""
+        attempt = selectors.attempt_get_for_user(user=request.user, attempt_id=attempt_id)
+        if not selectors.attempt_review_allowed(attempt=attempt) or selectors.attempt_is_open(
+            attempt=attempt
+        ):
+            raise ReviewNotAllowed(
+                _("The review of this attempt is not available yet, as the quiz's review rules say."),
+                details={"review": attempt.quiz.review},
+            )
+        return Response(ReviewSerializer(review_payload(attempt, request_lang(request))).data)

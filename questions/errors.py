@@ -57,3 +57,52 @@ class IdempotencyKeyReused(ConflictError):
 
 class InvalidCredentials(DomainError):
     code = "invalid_credentials"
+
+
+# --- Instructors ----------------------------------------------------------------------------------
+
+
+class NotAnInstructor(DomainError):
+    """The page or endpoint is for instructors (of at least one course) only."""
+
+    code = "not_an_instructor"
+    status = 403
+
+
+class QuizSlotNotFound(NotFoundError):
+    code = "quiz_slot_not_found"
+
+
+class QuestionBankNotFound(NotFoundError):
+    code = "question_bank_not_found"
+
+
+class UnknownFamily(NotFoundError):
+    code = "unknown_family"
+
+
+# --- Students: exam and practice modes -------------------------------------------------------------
+
+
+class DeadlinePassed(AttemptClosed):
+    """The attempt's time is up: the answer arrived after its deadline."""
+
+    code = "deadline_passed"
+
+
+class NotInPractice(ConflictError):
+    """Only a practice quiz draws another variant on request."""
+
+    code = "not_in_practice"
+
+
+class ReviewNotAllowed(ConflictError):
+    """The quiz's review policy hides results of this attempt (now, or for good)."""
+
+    code = "review_not_allowed"
+
+
+class NoMatchingQuestion(NotFoundError):
+    """No question family exercises the requested skills."""
+
+    code = "no_matching_question"

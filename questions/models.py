@@ -14,6 +14,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from questions.variant_store import VariantJSONField
+
 
 class Course(models.Model):
     title = models.CharField(_("title"), max_length=200)
@@ -129,6 +131,16 @@ class QuizSlot(models.Model):
         _("difficulty"), max_length=8, choices=Difficulty.choices, default=Difficulty.MEDIUM
     )
     points = models.PositiveIntegerField(_("points"), default=1)
+    # Set: each attempt draws a random item (family, difficulty) of this bank; ``family`` and
+    # ``difficulty`` above are then the fallback, used only if the bank has no item left.
+    bank = models.ForeignKey(
+        "QuestionBank",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="slots",
+        verbose_name=_("question bank"),
+    )
 
     class Meta:
         ordering = ["quiz_id", "position"]
@@ -144,6 +156,50 @@ class QuizSlot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quiz} #{self.position}: {self.family} ({self.difficulty})"
+
+
+class QuestionBank(models.Model):
+    """A course's named set of (family, difficulty) items; a quiz slot can draw one at random."""
+
+    course = models.ForeignKey(
+        Course, on_delete=models.CASCADE, related_name="question_banks", verbose_name=_("course")
+    )
+    title = models.CharField(_("title"), max_length=200)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["course_id", "title", "id"]
+        verbose_name = _("question bank")
+        verbose_name_plural = _("question banks")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class BankItem(models.Model):
+    bank = models.ForeignKey(
+        QuestionBank, on_delete=models.CASCADE, related_name="items", verbose_name=_("question bank")
+    )
+    family = models.CharField(_("question family"), max_length=64)
+    difficulty = models.CharField(
+        _("difficulty"), max_length=8, choices=QuizSlot.Difficulty.choices, default=QuizSlot.Difficulty.MEDIUM
+    )
+
+    class Meta:
+        ordering = ["bank_id", "id"]
+        verbose_name = _("question bank item")
+        verbose_name_plural = _("question bank items")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["bank", "family", "difficulty"], name="bankitem_one_per_family_level"
+            ),
+            models.CheckConstraint(
+                condition=Q(difficulty__in=["easy", "medium", "hard"]), name="bankitem_difficulty_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bank}: {self.family} ({self.difficulty})"
 
 
 class Attempt(models.Model):
@@ -209,9 +265,9 @@ class AttemptQuestion(models.Model):
     engine_version = models.CharField(_("engine version"), max_length=32)
     points = models.PositiveIntegerField(_("points"), default=1)
     # {"en": {...}, "zh-hans": {...}}: Variant.public(lang) for each language.
-    public = models.JSONField(_("public payload"))
+    public = VariantJSONField(_("public payload"))
     # The whole variant (questions.variant_store.variant_to_json): key, explanation, misconceptions.
-    variant = models.JSONField(_("stored variant"))
+    variant = VariantJSONField(_("stored variant"))
 
     class Meta:
         ordering = ["attempt_id", "position"]
@@ -280,7 +336,11 @@ class Answer(models.Model):
                 name="answer_graded_has_score",
             ),
         ]
-        indexes = [models.Index(fields=["status", "created_at"], name="answer_status_created")]
+        indexes = [
+            models.Index(fields=["status", "created_at"], name="answer_status_created"),
+            # The grading queue: pending answers in arrival order (grade_answers_batch claims from it).
+            models.Index(fields=["id"], condition=Q(status="pending"), name="answer_pending"),
+        ]
 
     def __str__(self) -> str:
         return f"answer to {self.question} ({self.status})"
@@ -288,3 +348,125 @@ class Answer(models.Model):
     @property
     def is_graded(self) -> bool:
         return self.status == self.Status.GRADED
+
+
+class Draft(models.Model):
+    """The response a student is composing for one question, autosaved until it becomes an answer.
+
+    An exam's drafts become its answers when the attempt is submitted or reaches its deadline; in
+    practice a draft only keeps unfinished work across reloads until the student checks the answer.
+    """
+
+    attempt = models.ForeignKey(
+        Attempt, on_delete=models.CASCADE, related_name="drafts", verbose_name=_("attempt")
+    )
+    question = models.OneToOneField(
+        AttemptQuestion, on_delete=models.CASCADE, related_name="draft", verbose_name=_("question")
+    )
+    response = models.JSONField(_("response"))
+    saved_at = models.DateTimeField(_("saved at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["attempt_id", "question__position"]
+        verbose_name = _("draft")
+        verbose_name_plural = _("drafts")
+
+    def __str__(self) -> str:
+        return f"draft of {self.question}"
+
+
+class PracticeAnswer(models.Model):
+    """An answer given on the free practice page (outside any quiz), graded as it is given.
+
+    The variant is not stored: ``(family, seed, difficulty, engine_version)`` recomputes it. Only the
+    first answer to a variant counts, so a resent form never counts twice; a malformed answer is
+    refused, never stored.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="practice_answers",
+        verbose_name=_("user"),
+    )
+    family = models.CharField(_("question family"), max_length=64)
+    seed = models.BigIntegerField(_("seed"))
+    difficulty = models.CharField(_("difficulty"), max_length=8, choices=QuizSlot.Difficulty.choices)
+    engine_version = models.CharField(_("engine version"), max_length=32)
+    # The variant's skill ids, and the ones the student asked to practise (empty: any).
+    skills = models.JSONField(_("skills"), default=list)
+    requested_skills = models.JSONField(_("requested skills"), default=list, blank=True)
+    response = models.JSONField(_("response"))
+    score = models.FloatField(_("score"))
+    # {"en": "...", "zh-hans": "..."}
+    feedback = models.JSONField(_("feedback"), default=dict, blank=True)
+    misconception = models.CharField(_("misconception"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("practice answer")
+        verbose_name_plural = _("practice answers")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "family", "seed", "difficulty", "engine_version"],
+                name="practiceanswer_one_per_variant",
+            ),
+            models.CheckConstraint(
+                condition=Q(score__gte=0) & Q(score__lte=1), name="practiceanswer_score_in_unit_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(difficulty__in=["easy", "medium", "hard"]), name="practiceanswer_difficulty_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "created_at"], name="practiceanswer_user_created")]
+
+    def __str__(self) -> str:
+        return f"{self.user} practised {self.family} (seed {self.seed})"
+
+    @property
+    def correct(self) -> bool:
+        return self.score >= 1.0
+
+
+class GradingIssue(Answer):
+    """An answer stuck in grading or failed: the admin's list of them, with "re-enqueue"."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("answer stuck or failed in grading")
+        verbose_name_plural = _("answers stuck or failed in grading")
+
+
+class RegradeRecord(models.Model):
+    """One answer graded again after its question's key was recomputed (e.g. by a fixed engine)."""
+
+    answer = models.ForeignKey(
+        Answer, on_delete=models.CASCADE, related_name="regrades", verbose_name=_("answer")
+    )
+    # None: the answer had no score (grading had failed).
+    old_score = models.FloatField(_("old score"), null=True, blank=True)
+    new_score = models.FloatField(_("new score"), null=True, blank=True)
+    old_engine_version = models.CharField(_("old engine version"), max_length=32)
+    new_engine_version = models.CharField(_("new engine version"), max_length=32)
+    old_key = models.JSONField(_("old key"), null=True, blank=True)
+    new_key = models.JSONField(_("new key"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("regrade record")
+        verbose_name_plural = _("regrade records")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(new_score__isnull=True) | (Q(new_score__gte=0) & Q(new_score__lte=1)),
+                name="regraderecord_new_score_in_unit_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"regrade of answer {self.answer_id}: {self.old_score} -> {self.new_score}"
+
+    @property
+    def changed(self) -> bool:
+        return self.old_score != self.new_score

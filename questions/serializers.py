@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from questions.models import Answer, Attempt, Quiz
+from questions.selectors import FAMILY_PREVIEW_MAX
 
 
 class ErrorDetailSerializer(serializers.Serializer[Any]):
@@ -61,6 +63,13 @@ class AttemptSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     quiz = serializers.IntegerField(source="quiz_id")
     number = serializers.IntegerField()
+    mode = serializers.ChoiceField(choices=Quiz.Mode.choices, help_text="practice or exam (the quiz's mode).")
+    review_allowed = serializers.BooleanField(
+        help_text="May results (scores, keys, explanations) be shown now, by the quiz's review policy?"
+    )
+    time_remaining_seconds = serializers.IntegerField(
+        allow_null=True, help_text="Seconds until the deadline while in progress; null without a deadline."
+    )
     status = serializers.ChoiceField(choices=Attempt.Status.choices)
     is_open = serializers.BooleanField()
     started_at = serializers.DateTimeField()
@@ -91,6 +100,7 @@ class QuestionSerializer(serializers.Serializer[Any]):
     widget = serializers.DictField()
     diagram_svg = serializers.CharField(allow_null=True)
     answer = AnswerBriefSerializer(allow_null=True)
+    draft = serializers.JSONField(allow_null=True, help_text="Your autosaved response, if any.")
 
 
 class AttemptDetailSerializer(AttemptSerializer):
@@ -153,3 +163,133 @@ class TokenSerializer(serializers.Serializer[Any]):
 
 class HealthSerializer(serializers.Serializer[Any]):
     status = serializers.CharField()
+
+
+# --- Instructors: question families -----------------------------------------------------------------
+
+
+class FamilySerializer(serializers.Serializer[Any]):
+    name = serializers.CharField()
+    title = serializers.CharField()
+    kinds = serializers.ListField(
+        child=serializers.CharField(), help_text="How students answer: single, multiple, order, ..."
+    )
+    two_endpoint = serializers.BooleanField(help_text="The question involves both ends of a connection.")
+    difficulties = serializers.ListField(child=serializers.CharField())
+
+
+class FamilyPreviewQuerySerializer(serializers.Serializer[Any]):
+    """The preview's query string (every field optional)."""
+
+    n = serializers.IntegerField(min_value=1, max_value=FAMILY_PREVIEW_MAX, default=5)
+    difficulty = serializers.ChoiceField(choices=["easy", "medium", "hard"], default="medium")
+    seed = serializers.IntegerField(
+        min_value=0, max_value=(1 << 62) - 1, required=False, help_text="Default: a random seed."
+    )
+    lang = serializers.ChoiceField(choices=["en", "zh-hans"], required=False)
+
+
+class PreviewMisconceptionSerializer(serializers.Serializer[Any]):
+    id = serializers.CharField()
+    title = serializers.CharField()
+    correction = serializers.CharField(allow_null=True)
+
+
+class PreviewChoiceSerializer(serializers.Serializer[Any]):
+    id = serializers.CharField()
+    text = serializers.CharField()
+    is_key = serializers.BooleanField()
+    misconception = PreviewMisconceptionSerializer(allow_null=True)
+
+
+class PreviewSkillSerializer(serializers.Serializer[Any]):
+    id = serializers.CharField()
+    title = serializers.CharField(allow_null=True)
+
+
+class VariantPreviewSerializer(serializers.Serializer[Any]):
+    """A whole variant as an instructor sees it: key, explanation, misconceptions and skills included."""
+
+    family = serializers.CharField()
+    seed = serializers.IntegerField()
+    difficulty = serializers.CharField()
+    engine_version = serializers.CharField()
+    kind = serializers.CharField()
+    prompt = serializers.CharField()
+    choices = PreviewChoiceSerializer(many=True)
+    widget = serializers.DictField()
+    diagram_svg = serializers.CharField(allow_null=True)
+    key = serializers.JSONField()
+    explanation = serializers.CharField()
+    skills = PreviewSkillSerializer(many=True)
+    canonical = serializers.CharField()
+
+
+class FamilyPreviewSerializer(serializers.Serializer[Any]):
+    family = serializers.CharField()
+    title = serializers.CharField()
+    difficulty = serializers.CharField()
+    seed = serializers.IntegerField(help_text="Send it again to get the same variants.")
+    lang = serializers.CharField()
+    variants = VariantPreviewSerializer(many=True)
+
+
+# --- Students: drafts and review ---------------------------------------------------------------------
+
+
+class DraftSubmitSerializer(serializers.Serializer[Any]):
+    """The response being composed for one question (it may be incomplete)."""
+
+    response = serializers.JSONField(help_text='Same shape as an answer, e.g. {"cells": {"r2.seq": "1001"}}.')
+
+    def validate_response(self, value: Any) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise serializers.ValidationError(_('The response must be a JSON object, e.g. {"choice": "b"}.'))
+        if len(json.dumps(value)) > DRAFT_MAX_BYTES:
+            raise serializers.ValidationError(_("The response is too large."))
+        return value
+
+
+DRAFT_MAX_BYTES = 16_000
+
+
+class DraftSerializer(serializers.Serializer[Any]):
+    question = serializers.IntegerField(help_text="The question's position in the attempt.")
+    response = serializers.JSONField(allow_null=True)
+    saved_at = serializers.DateTimeField(allow_null=True)
+
+
+class ReviewSkillSerializer(serializers.Serializer[Any]):
+    id = serializers.CharField()
+    title = serializers.CharField()
+    points_scored = serializers.FloatField()
+    points_total = serializers.IntegerField()
+
+
+class ReviewSkillRefSerializer(serializers.Serializer[Any]):
+    id = serializers.CharField()
+    title = serializers.CharField()
+
+
+class ReviewQuestionSerializer(serializers.Serializer[Any]):
+    position = serializers.IntegerField()
+    family = serializers.CharField()
+    kind = serializers.CharField()
+    prompt = serializers.CharField()
+    points = serializers.IntegerField()
+    status = serializers.CharField(
+        help_text="none (not answered), pending, failed (being retried) or graded."
+    )
+    response = serializers.JSONField(allow_null=True)
+    result = AnswerResultSerializer(allow_null=True)
+    skills = ReviewSkillRefSerializer(many=True)
+
+
+class ReviewSerializer(AttemptSerializer):
+    """A closed attempt's review: only served once the quiz's review policy allows it."""
+
+    points_scored = serializers.FloatField()
+    points_total = serializers.IntegerField()
+    pending = serializers.IntegerField(help_text="Answers still being graded.")
+    skills = ReviewSkillSerializer(many=True)
+    questions = ReviewQuestionSerializer(many=True)

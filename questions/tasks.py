@@ -1,15 +1,29 @@
-"""Celery tasks: thin and idempotent. Each takes ids, calls one service, and may run twice."""
+"""Celery tasks: thin and idempotent. Each takes ids, calls one service, and may run twice.
+
+Grading has two paths:
+
+- fast: ``grade_answers_batch`` grades many answers per transaction. The submit path does not send a
+  message per answer: ``grading_enqueue()`` publishes one draining batch task unless one is already
+  queued (a Redis key says so), and that task grades every pending, never-tried answer, 50 at a time,
+  until none is left. The sweep sends it the ids of answers left behind.
+- careful: ``grade_answer`` grades one answer, counting the run before grading, so an answer whose
+  grading kills workers ends up failed. A batch whose worker died (the broker redelivers it) or that
+  hit its soft time limit hands its answers to this path one by one.
+"""
 
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
+from django.core.cache import cache
+from django.db import InterfaceError, OperationalError, transaction
 
-from questions import services
+from questions import selectors, services, variant_pool
 from questions.errors import AnswerNotFound
 from tcpquiz.celery import Task
 
@@ -17,6 +31,13 @@ logger = logging.getLogger(__name__)
 
 # Infrastructure hiccups worth another try; a domain error or a grader bug never is.
 TRANSIENT_ERRORS = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
+
+# Set while a draining grade_answers_batch is queued and not started; the drain deletes it first thing.
+DRAIN_QUEUED_KEY = "grading:drain-queued"
+# If the queued drain is lost (Redis restarted empty), new drains are held back this long at most.
+DRAIN_QUEUED_SECONDS = 2
+# How often a lingering drain looks for answers again.
+DRAIN_POLL_SECONDS = 0.05
 
 
 @shared_task(
@@ -33,13 +54,137 @@ TRANSIENT_ERRORS = (OperationalError, InterfaceError, ConnectionError, TimeoutEr
     time_limit=30,
 )
 def grade_answer(self: Task, answer_id: int) -> None:
-    """Grade one pending answer (nothing happens if it is already graded)."""
+    """Grade one pending answer, its run counted first (nothing happens if it is already graded)."""
     try:
         answer = services.answer_grade(answer_id=answer_id)
     except AnswerNotFound:
         logger.warning("grade_answer: answer %s no longer exists; nothing to do.", answer_id)
         return
     logger.info("grade_answer: answer %s is %s (score %s).", answer_id, answer.status, answer.score)
+
+
+def _redelivered(task: Task) -> bool:
+    """Did the broker hand this message back after its worker died (or lost the broker) mid-task?"""
+    return bool((task.request.delivery_info or {}).get("redelivered"))
+
+
+def _one_by_one(answer_ids: list[int]) -> int:
+    """Send each answer to the careful path; returns how many were sent."""
+    return sum(1 for answer_id in answer_ids if grade_answer.publish_or_log((answer_id,), {}))
+
+
+def _suspects() -> list[int]:
+    """The pending answers a died or timed-out drain was most likely grading (the oldest ones)."""
+    return services.answers_pending_sweep(older_than=timedelta(0), limit=settings.GRADING_BATCH_SIZE)
+
+
+def _drain_started() -> None:
+    try:
+        cache.delete(DRAIN_QUEUED_KEY)
+    except Exception:
+        # The key expires on its own; until then a submit may not queue a drain (this one is running).
+        logger.warning("grade_answers_batch: could not clear the drain-queued key.", exc_info=True)
+
+
+@shared_task(
+    bind=True,
+    base=Task,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=1,
+    retry_backoff_max=30,
+    retry_jitter=True,
+    max_retries=6,
+    soft_time_limit=20,
+    time_limit=30,
+)
+def grade_answers_batch(self: Task, answer_ids: list[int] | None = None) -> int:
+    """Grade pending answers in batches; returns how many it graded.
+
+    With ``answer_ids`` (the sweep): those answers. Without (the submit path): drain every pending
+    answer never tried, batch after batch, for up to GRADING_DRAIN_SECONDS, then hand over to a fresh
+    drain if work is left.
+    """
+    if answer_ids is None:
+        _drain_started()  # before the first claim: an answer committed after this queues another drain
+    if _redelivered(self):
+        # Its worker died mid-batch, maybe killed by one of these answers: grade them one by one.
+        sent = _one_by_one(answer_ids if answer_ids is not None else _suspects())
+        logger.warning("grade_answers_batch: redelivered; %s answers sent to be graded one by one.", sent)
+        if answer_ids is None:
+            grading_enqueue()
+        return 0
+    graded = 0
+    try:
+        if answer_ids is not None:
+            size = settings.GRADING_BATCH_SIZE
+            for start in range(0, len(answer_ids), size):
+                graded += len(services.answers_grade_batch(answer_ids=answer_ids[start : start + size]))
+            return graded
+        graded = _drain(linger=not self.request.is_eager)
+    except SoftTimeLimitExceeded:
+        # A batch is hanging (its transaction rolled back): one by one, a hanging answer fails alone.
+        sent = _one_by_one(answer_ids if answer_ids is not None else _suspects())
+        logger.error("grade_answers_batch: soft time limit; %s answers sent to be graded one by one.", sent)
+    if graded:
+        logger.info("grade_answers_batch: graded %s answers.", graded)
+    return graded
+
+
+def _drain(linger: bool) -> int:
+    """Grade batch after batch while answers keep coming (GRADING_DRAIN_SECONDS at most), then hand
+    over to a fresh drain if work is left. When none is pending, ``linger`` looks again every
+    DRAIN_POLL_SECONDS for GRADING_DRAIN_IDLE_SECONDS, so a steady trickle of submits is served by this
+    drain instead of one message each; meanwhile the drain-queued key says a drain will look again.
+    """
+    graded = 0
+    deadline = time.monotonic() + settings.GRADING_DRAIN_SECONDS
+    idle_until = time.monotonic() + (settings.GRADING_DRAIN_IDLE_SECONDS if linger else 0)
+    while True:
+        if batch := services.answers_grade_batch():
+            graded += len(batch)
+            idle_until = time.monotonic() + (settings.GRADING_DRAIN_IDLE_SECONDS if linger else 0)
+        elif time.monotonic() >= idle_until:
+            return graded
+        else:
+            # A submit seeing the key relies on this drain: it is cleared before the next look.
+            _drain_lingering()
+            time.sleep(DRAIN_POLL_SECONDS)
+            _drain_started()
+        if time.monotonic() >= deadline:
+            grading_enqueue()
+            return graded
+
+
+def _drain_lingering() -> None:
+    try:
+        cache.set(DRAIN_QUEUED_KEY, 1, DRAIN_QUEUED_SECONDS)
+    except Exception:
+        logger.warning("grade_answers_batch: could not set the drain-queued key.", exc_info=True)
+
+
+def grading_enqueue() -> bool:
+    """Make sure a draining grade_answers_batch is queued; False if the broker could not be reached.
+
+    One queued drain serves every answer committed before it starts, so a storm of submits sends a
+    handful of messages, not one per answer. An answer whose drain never comes (broker down) is
+    enqueued again by the pending sweep.
+    """
+    try:
+        if not cache.add(DRAIN_QUEUED_KEY, 1, DRAIN_QUEUED_SECONDS):
+            return True  # a drain is queued and has not started: it will see this answer
+    except Exception:
+        logger.warning("grading_enqueue: cache unreachable; sending a drain anyway.", exc_info=True)
+    if grade_answers_batch.publish_or_log((), {}):
+        return True
+    _drain_started()  # nothing is queued after all: let the next submit try again
+    return False
+
+
+def grading_enqueue_on_commit() -> None:
+    """``grading_enqueue`` once the current transaction commits (the answer is then visible)."""
+    transaction.on_commit(grading_enqueue)
 
 
 @shared_task(
@@ -56,7 +201,12 @@ def grade_answer(self: Task, answer_id: int) -> None:
 def answers_pending_sweep(self: Task) -> int:
     """Enqueue grading again for answers left pending (e.g. submitted while the broker was down)."""
     ids = services.answers_pending_sweep(older_than=timedelta(seconds=settings.GRADING_SWEEP_AFTER_SECONDS))
-    sent = sum(1 for answer_id in ids if grade_answer.publish_or_log((answer_id,), {}))
+    size = settings.GRADING_BATCH_SIZE
+    sent = sum(
+        len(chunk)
+        for chunk in (ids[start : start + size] for start in range(0, len(ids), size))
+        if grade_answers_batch.publish_or_log((chunk,), {})
+    )
     if ids:
         logger.info("answers_pending_sweep: re-enqueued %s of %s pending answers.", sent, len(ids))
     return sent
@@ -74,5 +224,75 @@ def answers_pending_sweep(self: Task) -> int:
     time_limit=30,
 )
 def attempts_expire_overdue(self: Task) -> int:
-    """Close in-progress attempts whose deadline has passed."""
-    return services.attempts_expire_overdue()
+    """Close in-progress attempts whose deadline has passed; their saved drafts become answers to grade."""
+    closed, answer_ids = services.attempts_close_overdue()
+    if answer_ids:
+        grading_enqueue_on_commit()
+    return closed
+
+
+# Set while a pool fill for the quiz is queued; a start then does not queue another.
+POOLS_FILL_QUEUED_KEY = "variant-pools:fill-queued:{quiz_id}"
+POOLS_FILL_QUEUED_SECONDS = 30
+
+
+# Variants made per fill task (~50 ms): a fill hands over to a fresh task rather than hold a worker
+# for seconds, so grading drains queued meanwhile are not kept waiting.
+POOLS_FILL_CHUNK = 50
+
+
+@shared_task(
+    bind=True,
+    base=Task,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=1,
+    max_retries=3,
+    soft_time_limit=20,
+    time_limit=30,
+)
+def variant_pools_fill(self: Task, quiz_id: int, size: int | None = None) -> int:
+    """Top up the variant pools a quiz draws from (see questions.variant_pool), a chunk at a time."""
+    try:
+        cache.delete(POOLS_FILL_QUEUED_KEY.format(quiz_id=quiz_id))
+    except Exception:
+        logger.warning("variant_pools_fill: could not clear the fill-queued key.", exc_info=True)
+    made = services.quiz_variants_prepare(quiz_id=quiz_id, size=size, limit=POOLS_FILL_CHUNK)
+    if made >= POOLS_FILL_CHUNK:
+        variant_pools_fill.publish_or_log((quiz_id, size), {})
+    return made
+
+
+def variant_pools_refill(quiz_id: int) -> None:
+    """Queue a top-up of the quiz's pools if a start left one low, unless one is already queued."""
+    if not variant_pool.refill_wanted():
+        return
+    try:
+        if not cache.add(POOLS_FILL_QUEUED_KEY.format(quiz_id=quiz_id), 1, POOLS_FILL_QUEUED_SECONDS):
+            return
+    except Exception:
+        return  # no cache, no pools (and the pools only ever save time)
+    variant_pools_fill.publish_or_log((quiz_id,), {})
+
+
+def variant_pools_refill_on_commit(quiz_id: int) -> None:
+    transaction.on_commit(lambda: variant_pools_refill(quiz_id))
+
+
+@shared_task(
+    bind=True,
+    base=Task,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=1,
+    max_retries=3,
+    soft_time_limit=20,
+    time_limit=30,
+)
+def variant_pools_prepare(self: Task) -> int:
+    """Queue filling the pools of quizzes about to open, one variant per student (beat, every minute)."""
+    within = timedelta(minutes=settings.VARIANT_POOL_PREPARE_MINUTES)
+    opening = selectors.quizzes_opening_soon(within=within)
+    return sum(1 for quiz, students in opening if variant_pools_fill.publish_or_log((quiz, students), {}))

@@ -19,4 +19,22 @@ urlpatterns = [
         name="answer_submit",
     ),
     path("answers/<int:answer_id>/", views.answer_status, name="answer_status"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("practice/", views.practice, name="practice"),
+    path(
+        "attempts/<int:attempt_id>/questions/<int:position>/",
+        views.attempt_question,
+        name="attempt_question",
+    ),
+    path(
+        "attempts/<int:attempt_id>/questions/<int:position>/draft/",
+        views.draft_save,
+        name="draft_save",
+    ),
+    path(
+        "attempts/<int:attempt_id>/questions/<int:position>/another/",
+        views.question_another,
+        name="question_another",
+    ),
+    path("attempts/<int:attempt_id>/finish/", views.attempt_finish, name="attempt_finish"),
 ]

@@ -6,12 +6,15 @@ A domain refusal (closed attempt, bad join code, ...) is shown to the person as 
 from __future__ import annotations
 
 import logging
+import secrets
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
+from django.core.exceptions import BadRequest
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,10 +23,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from questions import selectors, services
-from questions.errors import QuizNotFound
-from questions.forms import ChoiceAnswerForm, JoinCourseForm, SignupForm
-from questions.models import Answer, Attempt, AttemptQuestion
-from questions.tasks import grade_answer
+from questions.errors import QuizNotFound, UnknownFamily
+from questions.forms import JoinCourseForm, SignupForm, response_from_post, response_moved
+from questions.generators.base import InputKind
+from questions.models import Answer, Attempt, AttemptQuestion, Draft
+from questions.tasks import grading_enqueue_on_commit, variant_pools_refill_on_commit
+from questions.widgets import widget_context
 from tcpquiz.errors import DomainError, NotFoundError
 from tcpquiz.ratelimits import request_is_limited
 
@@ -121,6 +126,7 @@ def quiz_detail(request: HttpRequest, quiz_id: int) -> HttpResponse:
         quiz = selectors.quiz_get_for_user(user=request.user, quiz_id=quiz_id)
     except QuizNotFound as error:
         raise Http404(error.message) from error
+    _close_overdue(request)
     attempts = list(selectors.attempt_list_for_user(user=request.user, quiz=quiz))
     open_attempt = selectors.attempt_open_get(user=request.user, quiz=quiz)
     attempts_left = None if quiz.max_attempts is None else max(0, quiz.max_attempts - len(attempts))
@@ -139,12 +145,31 @@ def quiz_detail(request: HttpRequest, quiz_id: int) -> HttpResponse:
 def attempt_start(request: HttpRequest, quiz_id: int) -> HttpResponse:
     try:
         quiz = selectors.quiz_get_for_user(user=request.user, quiz_id=quiz_id)
-        attempt, _created = services.attempt_start(user=request.user, quiz=quiz)
+        attempt, created = services.attempt_start(user=request.user, quiz=quiz)
     except DomainError as error:
         _not_found_as_404(error)
         messages.error(request, error.message)
         return redirect("questions:quiz_detail", quiz_id=quiz_id)
+    if created:
+        variant_pools_refill_on_commit(quiz.pk)
     return redirect("questions:attempt_detail", attempt_id=attempt.pk)
+
+
+# --- The student's dashboard ----------------------------------------------------------------------
+
+
+def _close_overdue(request: HttpRequest) -> None:
+    """Attempts past their deadline are closed before a page lists them (their drafts get graded)."""
+    if services.attempts_close_overdue_for_user(user=request.user):
+        grading_enqueue_on_commit()
+
+
+@login_required
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    _close_overdue(request)
+    board = selectors.student_dashboard(user=request.user, lang=_lang())
+    return render(request, "questions/dashboard.html", {"board": board, "join_form": JoinCourseForm()})
 
 
 # --- Attempts -------------------------------------------------------------------------------------
@@ -157,121 +182,329 @@ def _attempt_for(request: HttpRequest, attempt_id: int) -> Attempt:
         raise Http404(error.message) from error
 
 
+def _attempt_current(request: HttpRequest, attempt_id: int) -> Attempt:
+    """The attempt, closed on the spot if its deadline has passed (its saved drafts go to grading)."""
+    attempt = _attempt_for(request, attempt_id)
+    if attempt.status == Attempt.Status.IN_PROGRESS and not selectors.attempt_is_open(attempt=attempt):
+        attempt, to_grade = services.attempt_expire_if_overdue(user=request.user, attempt=attempt)
+        if to_grade:
+            grading_enqueue_on_commit()
+    return attempt
+
+
+def _question_at(overview: selectors.AttemptOverview, position: int) -> AttemptQuestion:
+    question = next((q for q in overview.questions if q.position == position), None)
+    if question is None:
+        raise Http404(_("This attempt has no question number %(position)s.") % {"position": position})
+    return question
+
+
+def _answer_context(question: AttemptQuestion, review: bool) -> dict[str, Any]:
+    """The answer block of a question (comparison with the key and the result, when allowed)."""
+    return {
+        "qr": selectors.question_review(question=question, lang=_lang(), review=review),
+        "question": question,
+    }
+
+
 def _question_context(
-    attempt: Attempt,
+    overview: selectors.AttemptOverview,
     question: AttemptQuestion,
     *,
-    is_open: bool,
-    review: bool,
-    form: ChoiceAnswerForm | None = None,
+    response: Any = None,
+    error_message: str | None = None,
 ) -> dict[str, Any]:
     lang = _lang()
     public = question.public[lang]
     answer: Answer | None = getattr(question, "answer_or_none", None)
-    if answer is None and is_open and form is None:
-        form = ChoiceAnswerForm(choices=public["choices"], auto_id=f"q{question.position}-%s")
-    return {
-        "attempt": attempt,
+    draft: Draft | None = getattr(question, "draft_or_none", None)
+    answered = answer is not None and not answer.format_error
+    if response is None:
+        if draft is not None:
+            response = draft.response
+        elif answer is not None and answer.format_error:
+            response = answer.response
+    context = {
+        "attempt": overview.attempt,
+        "overview": overview,
         "question": question,
+        "current": question.position,
+        "p": f"q{question.position}",
         "public": public,
         "answer": answer,
-        "form": form if (answer is None or answer.format_error) and is_open else None,
-        "result": selectors.answer_result(answer=answer, lang=lang) if (answer and review) else None,
-        "review": review,
-        "is_open": is_open,
+        "answered": answered,
+        "w": widget_context(public, response, lang),
+        "error_message": error_message,
+        "saved_at": draft.saved_at if draft is not None else None,
+        "previous": question.position - 1 if question.position > 1 else None,
+        "next": question.position + 1 if question.position < overview.total else None,
+        "can_draw_another": overview.is_open and not overview.is_exam and question.slot_id is not None,
     }
-
-
-def _progress_context(attempt: Attempt) -> dict[str, Any]:
-    return {
-        "attempt": attempt,
-        "progress": selectors.attempt_progress(attempt=attempt),
-        "review": selectors.attempt_review_allowed(attempt=attempt),
-    }
+    if answered:
+        context |= _answer_context(question, overview.review)
+    return context
 
 
 @login_required
 @require_GET
 def attempt_detail(request: HttpRequest, attempt_id: int) -> HttpResponse:
-    attempt = _attempt_for(request, attempt_id)
-    is_open = selectors.attempt_is_open(attempt=attempt)
-    review = selectors.attempt_review_allowed(attempt=attempt)
-    questions = [
-        _question_context(attempt, q, is_open=is_open, review=review)
-        for q in selectors.attempt_questions(attempt=attempt)
+    """An open attempt continues at its first question still to do; a closed one shows its review."""
+    attempt = _attempt_current(request, attempt_id)
+    overview = selectors.attempt_overview(attempt=attempt)
+    if overview.is_open:
+        return redirect(
+            "questions:attempt_question", attempt_id=attempt.pk, position=overview.first_open_position()
+        )
+    lang = _lang()
+    reviews = [
+        selectors.question_review(question=q, lang=lang, review=overview.review) for q in overview.questions
     ]
-    context = {"questions": questions, "is_open": is_open, **_progress_context(attempt)}
-    return render(request, "questions/attempt_detail.html", context)
+    context = {
+        "attempt": attempt,
+        "overview": overview,
+        "reviews": reviews,
+        "skills": selectors.attempt_skill_breakdown(questions=overview.questions, lang=lang)
+        if overview.review
+        else [],
+    }
+    return render(request, "questions/attempt_review.html", context)
+
+
+@login_required
+@require_GET
+def attempt_question(request: HttpRequest, attempt_id: int, position: int) -> HttpResponse:
+    attempt = _attempt_current(request, attempt_id)
+    overview = selectors.attempt_overview(attempt=attempt)
+    if not overview.is_open:
+        return redirect(reverse("questions:attempt_detail", args=[attempt.pk]) + f"#q-{position}")
+    question = _question_at(overview, position)
+    return render(request, "questions/attempt_question.html", _question_context(overview, question))
+
+
+def _posted_response(
+    request: HttpRequest, question: AttemptQuestion, *, complete: bool
+) -> tuple[dict[str, Any] | None, str | None]:
+    public = question.public[_lang()]
+    response, error = response_from_post(public, request.POST, complete=complete)
+    move = request.POST.get("move")
+    if response is not None and move and public["kind"] == InputKind.ORDER:
+        response = {"order": response_moved(public, response["order"], move)}
+    return response, error
 
 
 @login_required
 @require_POST
 def answer_submit(request: HttpRequest, attempt_id: int, position: int) -> HttpResponseBase:
+    """Check one answer now (practice); the result is graded in the background and pushed to the page."""
     attempt = _attempt_for(request, attempt_id)
     try:
         question = selectors.attempt_question_get(attempt=attempt, position=position)
     except DomainError as error:
         raise Http404(error.message) from error
-    form = ChoiceAnswerForm(
-        request.POST, choices=question.public[_lang()]["choices"], auto_id=f"q{position}-%s"
-    )
-    error_message = None
+    response, error_message = _posted_response(request, question, complete=True)
     if request_is_limited(request, group="answer_submit", key="user", rate="60/m"):
         error_message = _("You are answering very fast. Wait a moment and try again.")
-    elif form.is_valid():
+    elif response is not None:
         try:
-            answer, created = services.answer_submit(
-                user=request.user,
-                attempt=attempt,
-                position=position,
-                response={"choice": form.cleaned_data["choice"]},
+            _answer, created = services.answer_submit(
+                user=request.user, attempt=attempt, position=position, response=response
             )
         except DomainError as error:
             error_message = error.message
         else:
             if created:
-                grade_answer.delay_on_commit(answer.pk)
+                grading_enqueue_on_commit()
     if not request.htmx:  # type: ignore[attr-defined]
         if error_message:
             messages.error(request, error_message)
-        elif form.errors:
-            messages.error(request, str(form.errors["choice"][0]))
-        return redirect(reverse("questions:attempt_detail", args=[attempt.pk]) + f"#q-{position}")
-    # htmx: swap this question in place and refresh the progress bar out of band.
+        return redirect("questions:attempt_question", attempt_id=attempt.pk, position=position)
+    # htmx: swap the question card in place; the navigator and progress bar follow out of band.
     attempt.refresh_from_db()
-    question = next(q for q in selectors.attempt_questions(attempt=attempt) if q.position == position)
-    is_open = selectors.attempt_is_open(attempt=attempt)
-    review = selectors.attempt_review_allowed(attempt=attempt)
+    overview = selectors.attempt_overview(attempt=attempt)
+    question = _question_at(overview, position)
     context = _question_context(
-        attempt, question, is_open=is_open, review=review, form=form if form.errors else None
+        overview, question, response=response if error_message else None, error_message=error_message
     )
-    context |= {"error_message": error_message, "oob_progress": True, **_progress_context(attempt)}
-    return render(request, "questions/_question.html", context)
+    return render(request, "questions/_question_card.html", context | {"oob": True})
+
+
+@login_required
+@require_POST
+def draft_save(request: HttpRequest, attempt_id: int, position: int) -> HttpResponseBase:
+    """Autosave the answer being composed; without JavaScript, save and go to another question."""
+    attempt = _attempt_for(request, attempt_id)
+    try:
+        question = selectors.attempt_question_get(attempt=attempt, position=position)
+    except DomainError as error:
+        raise Http404(error.message) from error
+    response, error_message = _posted_response(request, question, complete=False)
+    saved = None
+    if response is not None:
+        try:
+            saved = services.draft_save(
+                user=request.user, attempt=attempt, position=position, response=response
+            )
+        except DomainError as error:
+            error_message = error.message
+    go = request.POST.get("go", "")
+    if not request.htmx:  # type: ignore[attr-defined]
+        if error_message:
+            messages.error(request, error_message)
+        if go == "finish":
+            return redirect("questions:attempt_finish", attempt_id=attempt.pk)
+        target = int(go) if go.isdigit() else position
+        return redirect("questions:attempt_question", attempt_id=attempt.pk, position=target)
+    overview = selectors.attempt_overview(attempt=attempt, with_variant=False)
+    context = {
+        "overview": overview,
+        "attempt": attempt,
+        "current": position,
+        "saved": saved,
+        "error_message": error_message,
+        "oob": True,
+    }
+    return render(request, "questions/_save_status.html", context)
+
+
+@login_required
+@require_POST
+def question_another(request: HttpRequest, attempt_id: int, position: int) -> HttpResponse:
+    """Practice: a fresh variant like question ``position``, appended to the attempt."""
+    attempt = _attempt_for(request, attempt_id)
+    try:
+        question = services.attempt_question_add_like(user=request.user, attempt=attempt, position=position)
+    except DomainError as error:
+        _not_found_as_404(error)
+        messages.error(request, error.message)
+        return redirect("questions:attempt_question", attempt_id=attempt.pk, position=position)
+    return redirect("questions:attempt_question", attempt_id=attempt.pk, position=question.position)
 
 
 @login_required
 @require_GET
-def answer_status(request: HttpRequest, answer_id: int) -> HttpResponse:
-    """The answer block of one question (htmx polls it every second while grading)."""
-    try:
-        answer = selectors.answer_get_for_user(user=request.user, answer_id=answer_id)
-    except DomainError as error:
-        raise Http404(error.message) from error
-    attempt = answer.attempt
-    review = selectors.attempt_review_allowed(attempt=attempt)
-    question = answer.question
-    question.answer_or_none = answer  # type: ignore[attr-defined]
-    context = _question_context(
-        attempt, question, is_open=selectors.attempt_is_open(attempt=attempt), review=review
-    )
-    context |= {"oob_progress": answer.status != Answer.Status.PENDING, **_progress_context(attempt)}
-    return render(request, "questions/_answer.html", context)
+def attempt_finish(request: HttpRequest, attempt_id: int) -> HttpResponse:
+    """Confirm submitting the attempt, listing the questions left unanswered or incomplete."""
+    attempt = _attempt_current(request, attempt_id)
+    overview = selectors.attempt_overview(attempt=attempt, with_variant=False)
+    if not overview.is_open:
+        return redirect("questions:attempt_detail", attempt_id=attempt.pk)
+    return render(request, "questions/attempt_finish.html", {"attempt": attempt, "overview": overview})
 
 
 @login_required
 @require_POST
 def attempt_submit(request: HttpRequest, attempt_id: int) -> HttpResponse:
     attempt = _attempt_for(request, attempt_id)
-    attempt = services.attempt_submit(user=request.user, attempt=attempt)
-    messages.success(request, _("Attempt submitted."))
+    was_open = selectors.attempt_is_open(attempt=attempt)
+    attempt, to_grade = services.attempt_submit_all(user=request.user, attempt=attempt)
+    if to_grade:
+        grading_enqueue_on_commit()
+    if was_open:
+        messages.success(request, _("Attempt submitted."))
+    elif attempt.status == Attempt.Status.EXPIRED:
+        messages.info(request, _("Time was up: the answers saved before the deadline were submitted."))
     return redirect("questions:attempt_detail", attempt_id=attempt.pk)
+
+
+@login_required
+@require_GET
+def answer_status(request: HttpRequest, answer_id: int) -> HttpResponse:
+    """The answer block of one question (htmx polls it while grading)."""
+    try:
+        answer = selectors.answer_get_for_user(user=request.user, answer_id=answer_id)
+    except DomainError as error:
+        raise Http404(error.message) from error
+    attempt = answer.attempt
+    question = answer.question
+    question.answer_or_none = answer  # type: ignore[attr-defined]
+    question.draft_or_none = None  # type: ignore[attr-defined]
+    review = selectors.attempt_review_allowed(attempt=attempt)
+    context = _answer_context(question, review)
+    if answer.status != Answer.Status.PENDING:
+        overview = selectors.attempt_overview(attempt=attempt, with_variant=False)
+        context |= {"overview": overview, "attempt": attempt, "current": question.position, "oob": True}
+    return render(request, "questions/_answer.html", context)
+
+
+# --- The practice page ----------------------------------------------------------------------------
+
+PRACTICE_SKILLS_MAX = 40
+
+
+def _practice_params(request: HttpRequest) -> tuple[list[str], str | None, int | None]:
+    raw = request.GET.get("skills", "")
+    skills = [s for s in (part.strip() for part in raw.split(",")) if s]
+    if len(skills) > PRACTICE_SKILLS_MAX or not all(selectors.skill_is_valid(s) for s in skills):
+        raise BadRequest(_("The skills to practise are not valid skill ids."))
+    family = request.GET.get("family") or None
+    seed_text = request.GET.get("seed", "")
+    if seed_text and not (seed_text.isdigit() and len(seed_text) <= 18):
+        raise BadRequest(_("The seed must be a whole number."))
+    return sorted(set(skills)), family, int(seed_text) if seed_text else None
+
+
+def _practice_url(skills: list[str], family: str | None, seed: int) -> str:
+    query = {"skills": ",".join(skills)} if skills else {}
+    if family:
+        query["family"] = family
+    query["seed"] = str(seed)
+    return reverse("questions:practice") + "?" + urlencode(query, safe=":,")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def practice(request: HttpRequest) -> HttpResponseBase:
+    """Fresh questions on the skills asked for (``?skills=a,b``), each graded as it is answered."""
+    skills, family, seed = _practice_params(request)
+    if seed is None:
+        return redirect(_practice_url(skills, family, secrets.randbelow(1 << 40)))
+    lang = _lang()
+    context: dict[str, Any] = {
+        "skills": [(s, selectors.skill_label(s, lang)) for s in skills],
+        "family": family,
+        "next_url": _practice_url(skills, None, secrets.randbelow(1 << 40)),
+    }
+    try:
+        variant = selectors.practice_draw(skills=skills, seed=seed, family=family)
+    except UnknownFamily as error:
+        raise Http404(error.message) from error
+    except DomainError as error:
+        context["draw_error"] = error.message
+        return render(request, "questions/practice.html", context)
+    error_message = None
+    response: Any = None
+    if request.method == "POST":
+        public = variant.public(lang)
+        move = request.POST.get("move")
+        response, error_message = response_from_post(public, request.POST, complete=not move)
+        if move and response is not None and public["kind"] == InputKind.ORDER:
+            # The ordering buttons without JavaScript: move, show again, grade nothing.
+            response = {"order": response_moved(public, response["order"], move)}
+        elif response is not None:
+            try:
+                services.practice_answer_record(
+                    user=request.user,  # type: ignore[arg-type]
+                    variant=variant,
+                    response=response,
+                    requested_skills=skills,
+                )
+            except DomainError as error:
+                error_message = error.message
+            else:
+                if not request.htmx:  # type: ignore[attr-defined]
+                    return redirect(_practice_url(skills, family, seed))
+    done = selectors.practice_answer_get(user=request.user, variant=variant)
+    qr = selectors.practice_review(variant=variant, practice_answer=done, lang=lang)
+    context |= {
+        "variant": variant,
+        "public": qr.public,
+        "qr": qr,
+        "answered": done is not None,
+        "w": widget_context(qr.public, response, lang),
+        "error_message": error_message,
+        "family_title": selectors.family_get(name=variant.family).title[lang],
+        "another_url": _practice_url(skills, variant.family, secrets.randbelow(1 << 40)),
+        "action_url": _practice_url(skills, family, seed),
+    }
+    template = "questions/_practice_card.html" if request.htmx else "questions/practice.html"  # type: ignore[attr-defined]
+    return render(request, template, context, status=400 if error_message and not request.htmx else 200)  # type: ignore[attr-defined]

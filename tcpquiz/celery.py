@@ -10,7 +10,7 @@ import os
 from functools import partial
 from typing import Any
 
-from celery import Celery
+from celery import Celery, signals
 from celery.contrib.django.task import DjangoTask
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tcpquiz.settings")
@@ -49,3 +49,18 @@ class Task(DjangoTask[Any, Any]):
 app = Celery("tcpquiz", task_cls=Task)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@signals.task_prerun.connect
+@signals.task_postrun.connect
+def _close_old_connections(sender: Any = None, **kwargs: Any) -> None:
+    """A task is treated like a request: reuse the connection within CONN_MAX_AGE, drop a broken one.
+
+    (CELERY_DB_REUSE_MAX stops Celery's own fixup from closing every connection around every task.)
+    """
+    request = getattr(sender, "request", None)
+    if request is None or getattr(request, "is_eager", False):
+        return  # an eager task runs inside its caller's transaction: its connection is not ours
+    from django.db import close_old_connections
+
+    close_old_connections()

@@ -7,7 +7,10 @@ the broker and cache are the local Redis. Production sets ``DEBUG=0`` and must t
 
 Environment variables: DATABASE_URL, REDIS_URL, SECRET_KEY, DEBUG, ALLOWED_HOSTS,
 CSRF_TRUSTED_ORIGINS, SECURE_SSL_REDIRECT, SECURE_HSTS_SECONDS, SECURE_PROXY_SSL_HEADER, EMAIL_URL,
-DEFAULT_FROM_EMAIL, CONN_MAX_AGE, LOG_LEVEL, TCPQUIZ_EAGER_TASKS, TCPQUIZ_GRADING_SWEEP_AFTER.
+DEFAULT_FROM_EMAIL, CONN_MAX_AGE, LOG_LEVEL, TCPQUIZ_EAGER_TASKS, TCPQUIZ_GRADING_SWEEP_AFTER,
+TCPQUIZ_GRADING_MAX_ATTEMPTS, TCPQUIZ_GRADING_BATCH_SIZE, TCPQUIZ_GRADING_DRAIN_SECONDS,
+TCPQUIZ_GRADING_DRAIN_IDLE_SECONDS, TCPQUIZ_VARIANT_POOL_SIZE, TCPQUIZ_VARIANT_POOL_PREPARE_MINUTES
+and, for tests only, TCPQUIZ_GRADING_TEST_DELAY_S.
 A ``.env`` file at the repository root, if present, is read first (real variables win).
 """
 
@@ -66,6 +69,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "lessons",
     "questions",
+    "lti_tool",
+    "lti",
 ]
 
 MIDDLEWARE = [
@@ -147,7 +152,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "questions:course_list"
+LOGIN_REDIRECT_URL = "questions:dashboard"
 LOGOUT_REDIRECT_URL = "home"
 
 # Password-reset mail: printed on the console unless EMAIL_URL names a server (smtp+tls://user:pw@host:587).
@@ -280,6 +285,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_TASK_SOFT_TIME_LIMIT = 30
 CELERY_TASK_TIME_LIMIT = 60
+# Celery's Django fixup closes every database connection around every task unless told otherwise (a
+# PostgreSQL reconnect per task costs more than grading). tcpquiz.celery instead treats a task like a
+# request: close_old_connections() before and after, which honours CONN_MAX_AGE and the health check.
+CELERY_DB_REUSE_MAX = 1_000_000
 # A dead broker must not hold a web request: fail the publish within about a second.
 CELERY_BROKER_CONNECTION_TIMEOUT = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -311,6 +320,16 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    "variant-pools-prepare": {
+        "task": "questions.tasks.variant_pools_prepare",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    "lti-scores-publish": {
+        "task": "lti.tasks.scores_publish_due",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
@@ -319,6 +338,22 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 GRADING_SWEEP_AFTER_SECONDS: int = env.int("TCPQUIZ_GRADING_SWEEP_AFTER", default=20)
 # After this many grading runs without a grade, an answer is marked failed (and shown as such).
 GRADING_MAX_ATTEMPTS: int = env.int("TCPQUIZ_GRADING_MAX_ATTEMPTS", default=5)
+# Answers graded per transaction by grade_answers_batch (one claim, one commit for the lot).
+GRADING_BATCH_SIZE: int = env.int("TCPQUIZ_GRADING_BATCH_SIZE", default=50)
+# A draining grade_answers_batch task hands over to a fresh task after this long (time limits, fairness).
+GRADING_DRAIN_SECONDS: float = env.float("TCPQUIZ_GRADING_DRAIN_SECONDS", default=5.0)
+# An idle drain keeps looking (every 50 ms) this long before it ends: a steady trickle of submits is
+# then graded by one drain, not one task each.
+GRADING_DRAIN_IDLE_SECONDS: float = env.float("TCPQUIZ_GRADING_DRAIN_IDLE_SECONDS", default=1.0)
+# TEST ONLY: seconds slept before grading each answer, so fault tests can kill a worker mid-grading.
+GRADING_TEST_DELAY_S: float = env.float("TCPQUIZ_GRADING_TEST_DELAY_S", default=0.0)
+
+# --- Variant pools (questions.variant_pool) ---------------------------------------------------------
+# Ready-made variants per (family, difficulty) kept in Redis, so starting an attempt does not generate
+# them; 0 turns the pools off. Before a quiz opens, its pools are filled for every enrolled student.
+VARIANT_POOL_SIZE: int = env.int("TCPQUIZ_VARIANT_POOL_SIZE", default=200)
+# Quizzes opening within this many minutes get their pools filled (by the beat task variant_pools_prepare).
+VARIANT_POOL_PREPARE_MINUTES: int = env.int("TCPQUIZ_VARIANT_POOL_PREPARE_MINUTES", default=15)
 
 # --- Logging ----------------------------------------------------------------------------------------
 LOG_LEVEL: str = env.str("LOG_LEVEL", default="INFO")

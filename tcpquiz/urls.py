@@ -13,6 +13,8 @@ urlpatterns = [
     path("", question_views.home, name="home"),
     path("", include("questions.urls")),
     path("learn/", include("lessons.urls")),
+    path("instructor/", include("questions.urls_instructor")),
+    path("lti/", include("lti.urls")),
     path("accounts/login/", question_views.RateLimitedLoginView.as_view(), name="login"),
     path("accounts/signup/", question_views.signup, name="signup"),
     path("accounts/", include("django.contrib.auth.urls")),

@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 from questions.engine import PROFILES, Event, State, transition
 from questions.generators import misconceptions
 from questions.generators.base import LANGS, Difficulty, InputKind
-from questions.generators.next_state import FAMILY, TEXTBOOK_ARCS, pool, rebuild
+from questions.generators.common import TEXTBOOK_ARCS
+from questions.generators.next_state import FAMILY, pool, rebuild
 from questions.generators.registry import get_family, make_variant
 
 seeds = st.integers(min_value=0, max_value=2**62)

@@ -3,7 +3,6 @@ languages; every scenario runs in the engine; every skill id exists; the glossar
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -119,10 +118,9 @@ README_CORRECTIONS: list[tuple[str, str, str]] = [
 
 
 def _readme() -> str:
-    if not SEEDS_README.is_file():
-        if os.environ.get("CI"):
-            pytest.fail(f"the seeds README is missing at {SEEDS_README}")
-        pytest.skip("the seeds README (../shared) is not on this machine")
+    assert SEEDS_README.is_file(), (
+        f"the seeds README is missing at {SEEDS_README} (../shared beside the repo)"
+    )
     return SEEDS_README.read_text(encoding="utf-8")
 
 

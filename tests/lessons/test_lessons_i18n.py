@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import ast
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation.template import templatize
@@ -82,7 +80,6 @@ def test_lessons_i18n_no_fuzzy_or_empty() -> None:
     assert [m for m, strs in _catalogue().items() if not all(strs)] == []
 
 
-@pytest.mark.skipif(shutil.which("msgfmt") is None, reason="GNU gettext is not installed")
 def test_lessons_i18n_catalogue_compiles() -> None:
     """msgfmt --check accepts the catalogue (placeholders match in every translation)."""
     subprocess.run(["msgfmt", "--check", "-o", "/dev/null", str(PO)], check=True)
@@ -99,7 +96,5 @@ def test_lessons_i18n_catalogue_is_loaded() -> None:
 def test_lessons_i18n_site_catalogue_agrees() -> None:
     """Where the site's catalogue (locale/, which wins) has one of our messages, it says the same."""
     site = BASE / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
-    if not site.is_file():
-        pytest.skip("the site's catalogue is not there yet")
     ours, theirs = _catalogue(), _catalogue(site)
     assert {m: (ours[m], theirs[m]) for m in set(ours) & set(theirs) if ours[m] != theirs[m]} == {}

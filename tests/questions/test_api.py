@@ -310,3 +310,9 @@ def test_api_schema_renders(anon_api: APIClient) -> None:
 def test_api_docs_page_renders(anon_api: APIClient) -> None:
     """The interactive docs page renders."""
     assert anon_api.get("/api/docs/").status_code == 200
+
+
+def test_api_ping_answers_signed_in_users_only(api: APIClient, anon_api: APIClient) -> None:
+    """/api/v1/ping/ (the benchmark's yardstick) answers ok to a signed-in user, 401 to anyone else."""
+    assert api.get("/api/v1/ping/").json() == {"ok": True}
+    assert anon_api.get("/api/v1/ping/").status_code == 401

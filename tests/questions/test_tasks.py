@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.contrib.auth.models import User
+from django.core.cache import cache
 
 from questions import services
 from questions.models import Answer, Attempt
-from questions.tasks import answers_pending_sweep, attempts_expire_overdue, grade_answer
+from questions.tasks import (
+    DRAIN_QUEUED_KEY,
+    answers_pending_sweep,
+    attempts_expire_overdue,
+    grade_answer,
+    grade_answers_batch,
+    grading_enqueue,
+)
 from tests.conftest import key_choice
 
 pytestmark = pytest.mark.django_db
@@ -45,3 +55,107 @@ def test_answers_pending_sweep_grades_left_behind(student: User, attempt: Attemp
 def test_attempts_expire_overdue_task_runs(attempt: Attempt) -> None:
     """The expiry task calls its service and reports how many attempts it closed."""
     assert attempts_expire_overdue.apply().get() == 0
+
+
+def _submit_all(student: User, attempt: Attempt) -> list[int]:
+    """Answer every question of ``attempt`` correctly (nothing enqueued); returns the answer ids."""
+    ids = []
+    for question in attempt.questions.order_by("position"):
+        answer, _ = services.answer_submit(
+            user=student,
+            attempt=attempt,
+            position=question.position,
+            response={"choice": key_choice(attempt, question.position)},
+        )
+        ids.append(answer.pk)
+    return ids
+
+
+def test_grade_answers_batch_twice_grades_once(student: User, attempt: Attempt) -> None:
+    """The batch task run twice on the same ids grades each answer once, one run counted."""
+    ids = _submit_all(student, attempt)
+    assert grade_answers_batch.apply(args=(ids,)).get() == len(ids)
+    first = {a.pk: a.graded_at for a in Answer.objects.filter(pk__in=ids)}
+    assert grade_answers_batch.apply(args=(ids,)).get() == 0
+    answers = list(Answer.objects.filter(pk__in=ids))
+    assert {(a.status, a.score, a.grading_attempts) for a in answers} == {(Answer.Status.GRADED, 1.0, 1)}
+    assert {a.pk: a.graded_at for a in answers} == first
+
+
+def test_grade_answers_batch_drain_grades_every_new_answer(
+    student: User, attempt: Attempt, settings: Any
+) -> None:
+    """Without ids the task drains all pending answers never tried, in batches of GRADING_BATCH_SIZE."""
+    settings.GRADING_BATCH_SIZE = 2
+    ids = _submit_all(student, attempt)
+    assert grade_answers_batch.apply().get() == len(ids)
+    assert set(Answer.objects.filter(pk__in=ids).values_list("status", flat=True)) == {Answer.Status.GRADED}
+
+
+def test_grade_answers_batch_drain_leaves_tried_answers_to_careful_path(
+    student: User, attempt: Attempt
+) -> None:
+    """An answer whose grading already ran (and did not finish) is not drained: it goes one by one."""
+    tried, fresh = _submit_all(student, attempt)[:2]
+    Answer.objects.filter(pk=tried).update(grading_attempts=1)
+    grade_answers_batch.apply().get()
+    assert Answer.objects.get(pk=tried).status == Answer.Status.PENDING
+    assert Answer.objects.get(pk=fresh).status == Answer.Status.GRADED
+
+
+def test_grade_answers_batch_redelivered_grades_one_by_one(
+    student: User, attempt: Attempt, settings: Any
+) -> None:
+    """A batch the broker redelivers (its worker died) hands its answers to the careful path, which
+    counts each run first: an answer that already used up its runs ends failed, the others graded."""
+    settings.GRADING_MAX_ATTEMPTS = 2
+    poison, *others = _submit_all(student, attempt)
+    Answer.objects.filter(pk=poison).update(grading_attempts=2)
+    grade_answers_batch.push_request(delivery_info={"redelivered": True})
+    try:
+        assert grade_answers_batch.run([poison, *others]) == 0
+    finally:
+        grade_answers_batch.pop_request()
+    assert Answer.objects.get(pk=poison).status == Answer.Status.FAILED
+    assert {(a.status, a.grading_attempts) for a in Answer.objects.filter(pk__in=others)} == {
+        (Answer.Status.GRADED, 1)
+    }
+
+
+def test_grading_enqueue_sends_one_drain_while_one_is_queued(student: User, attempt: Attempt) -> None:
+    """While a drain is queued (the key is set) no other is sent; once it has started, one is."""
+    ids = _submit_all(student, attempt)
+    cache.set(DRAIN_QUEUED_KEY, 1, 60)
+    assert grading_enqueue() is True
+    assert Answer.objects.filter(pk__in=ids, status=Answer.Status.PENDING).count() == len(ids)
+    cache.delete(DRAIN_QUEUED_KEY)
+    assert grading_enqueue() is True  # eager: the drain runs here and clears the key
+    assert Answer.objects.filter(pk__in=ids, status=Answer.Status.GRADED).count() == len(ids)
+    assert cache.get(DRAIN_QUEUED_KEY) is None
+
+
+def test_answers_pending_sweep_sends_batches(student: User, attempt: Attempt, settings: Any) -> None:
+    """The sweep sends the ids of answers left pending to grade_answers_batch, in chunks."""
+    settings.GRADING_SWEEP_AFTER_SECONDS = 0
+    settings.GRADING_BATCH_SIZE = 2
+    ids = _submit_all(student, attempt)
+    assert answers_pending_sweep.apply().get() == len(ids)
+    assert {(a.status, a.grading_attempts) for a in Answer.objects.filter(pk__in=ids)} == {
+        (Answer.Status.GRADED, 1)
+    }
+
+
+def test_answers_graded_save_skips_answer_graded_meanwhile(student: User, attempt: Attempt) -> None:
+    """A batch grade is written only if its answer is still as read: one graded meanwhile (by another
+    worker) keeps that grade and its single run."""
+    first, second = _submit_all(student, attempt)[:2]
+    rows = list(
+        Answer.objects.filter(pk__in=[first, second])
+        .order_by("pk")
+        .values_list("pk", "grading_attempts", "response", "question__variant")
+    )
+    graded = services._answers_graded(rows, None)
+    services.answer_grade(answer_id=first)  # another worker got there first
+    assert services._answers_graded_save(graded) == [second]
+    assert Answer.objects.get(pk=first).grading_attempts == 1
+    assert Answer.objects.get(pk=second).grading_attempts == 1

@@ -46,10 +46,10 @@ def test_home_page_in_chinese(client: Client) -> None:
 
 
 def test_login_page_signs_in(student: User, client: Client) -> None:
-    """The demo-style login form signs a user in and lands on their courses."""
+    """The demo-style login form signs a user in and lands on their dashboard."""
     response = client.post("/accounts/login/", {"username": "alice", "password": PASSWORD})
     assert response.status_code == 302
-    assert response["Location"] == "/courses/"
+    assert response["Location"] == "/dashboard/"
 
 
 def test_login_rate_limited(student: User, client: Client) -> None:
@@ -116,15 +116,19 @@ def test_quiz_page_hidden_from_outsider(outsider: User, quiz: Quiz) -> None:
 
 
 def test_attempt_start_redirects_to_attempt(web: Client, quiz: Quiz) -> None:
-    """Starting a quiz opens the attempt page with its questions as accessible radio groups."""
+    """Starting a quiz opens the attempt, which continues at its first question: an accessible radio
+    group, the progress bar and the navigator of all three questions."""
     response = web.post(f"/quizzes/{quiz.pk}/start/")
     attempt = Attempt.objects.get()
     assert response["Location"] == f"/attempts/{attempt.pk}/"
-    html = web.get(response["Location"]).content.decode()
-    assert html.count("<fieldset") == 3
-    assert html.count("<legend") == 3
+    question = web.get(response["Location"])
+    assert question["Location"] == f"/attempts/{attempt.pk}/questions/1/"
+    html = web.get(question["Location"]).content.decode()
+    assert html.count("<fieldset") == 1
+    assert html.count("<legend") == 1
     assert 'type="radio"' in html
     assert 'data-testid="progress"' in html
+    assert html.count('class="qnav-item') == 3
 
 
 def test_attempt_page_hidden_from_other_student(attempt: Attempt, other_student: User) -> None:
@@ -135,9 +139,9 @@ def test_attempt_page_hidden_from_other_student(attempt: Attempt, other_student:
 
 
 def test_attempt_page_has_no_key_or_explanation(web: Client, attempt: Attempt) -> None:
-    """Before answering, the page contains no explanation text."""
-    html = web.get(f"/attempts/{attempt.pk}/").content.decode()
+    """Before answering, no question page contains explanation text."""
     for question in attempt.questions.all():
+        html = web.get(f"/attempts/{attempt.pk}/questions/{question.position}/").content.decode()
         assert escape(question.variant["explanation"]["en"]) not in html
 
 
@@ -166,7 +170,7 @@ def test_answer_submit_wrong_names_misconception(web: Client, student: User, att
     choice = wrong_choice(attempt, 1)
     answer, _ = services.answer_submit(user=student, attempt=attempt, position=1, response={"choice": choice})
     answer = services.answer_grade(answer_id=answer.pk)
-    html = web.get(f"/attempts/{attempt.pk}/").content.decode()
+    html = web.get(f"/attempts/{attempt.pk}/questions/1/").content.decode()
     assert "Correct answer:" in html
     if answer.misconception:
         assert "Likely misconception:" in html
@@ -184,7 +188,7 @@ def test_answer_submit_plain_post_redirects(web: Client, attempt: Attempt) -> No
     """Without JavaScript the form posts and redirects back to the question."""
     response = web.post(f"/attempts/{attempt.pk}/questions/2/answer/", {"choice": key_choice(attempt, 2)})
     assert response.status_code == 302
-    assert response["Location"].endswith(f"/attempts/{attempt.pk}/#q-2")
+    assert response["Location"].endswith(f"/attempts/{attempt.pk}/questions/2/")
     assert Answer.objects.get().question.position == 2
 
 

@@ -1,0 +1,177 @@
+"""Pools of ready-made question variants in Redis, so starting an attempt does not generate them.
+
+Starting a 20-question attempt would otherwise draw 20 variants from the engine inside the request
+(about 15 ms of CPU); at the start of an exam a whole class does that within seconds. A pool per
+(engine version, family, difficulty) is filled ahead by a Celery task (``variant_pools_fill``, queued
+when a quiz is started, or run by ``manage.py variant_pools``) and drawn from in one round trip.
+
+A pooled variant is an ordinary one: generated from a fresh random seed, used once (LPOP), and keyed by
+engine version, so an engine change never serves a stale variant. An empty or unreachable pool falls
+back to generating in the request: the pool only ever saves time. It is used when the cache is Redis
+(the broker's server); the embedded mode and the tests (local-memory cache) always generate inline.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import redis
+from django.conf import settings
+
+from questions.engine import ENGINE_VERSION
+from questions.generators.base import Difficulty, Variant
+from questions.generators.registry import make_variant
+from questions.variant_store import StoredJSON, json_dumps, variant_public_all, variant_to_json
+
+logger = logging.getLogger(__name__)
+
+# Seeds fit a signed 64-bit column on every database.
+SEED_BITS = 62
+KEY_PREFIX = "tcpquiz:variant-pool"
+# A pool nobody fills for this long (its quizzes are over, or the engine changed) is dropped.
+POOL_TTL_SECONDS = 7 * 24 * 3600
+
+Pair = tuple[str, str]  # (family, difficulty)
+
+# Set by a draw that left a pool low; the caller then queues a refill (see ``refill_wanted``).
+_refill_wanted = False
+
+
+def pool_key(family: str, difficulty: str) -> str:
+    return f"{KEY_PREFIX}:{ENGINE_VERSION}:{family}:{Difficulty(difficulty)}"
+
+
+@cache
+def _client_for(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=1)
+
+
+def _client() -> redis.Redis | None:
+    """The Redis holding the pools: the cache's, when the cache is Redis; else None (no pools)."""
+    default = settings.CACHES.get("default", {})
+    if not str(default.get("BACKEND", "")).endswith("RedisCache") or settings.VARIANT_POOL_SIZE <= 0:
+        return None
+    location = default["LOCATION"]
+    return _client_for(location if isinstance(location, str) else location[0])
+
+
+@dataclass(frozen=True)
+class DrawnVariant:
+    """A variant ready to store: its identity, and its public payload and whole self as stored JSON."""
+
+    family: str
+    seed: int
+    difficulty: str
+    engine_version: str
+    public: StoredJSON  # variant_public_all(...)
+    stored: StoredJSON  # variant_to_json(...)
+
+
+def _drawn(variant: Variant) -> DrawnVariant:
+    return DrawnVariant(
+        family=variant.family,
+        seed=variant.seed,
+        difficulty=str(variant.difficulty),
+        engine_version=variant.engine_version,
+        public=StoredJSON.of(variant_public_all(variant)),
+        stored=StoredJSON.of(variant_to_json(variant)),
+    )
+
+
+def _entry(drawn: DrawnVariant) -> bytes:
+    """A pool entry: a small header line, then the two JSON texts, one per line (JSON has no newline)."""
+    header = json_dumps([drawn.family, drawn.seed, drawn.difficulty, drawn.engine_version])
+    return "\n".join((header, drawn.public.text, drawn.stored.text)).encode()
+
+
+def _from_entry(entry: bytes) -> DrawnVariant:
+    header, public, stored = entry.decode().split("\n")
+    family, seed, difficulty, engine_version = json.loads(header)
+    return DrawnVariant(family, int(seed), difficulty, engine_version, StoredJSON(public), StoredJSON(stored))
+
+
+def variant_new(family: str, difficulty: str) -> DrawnVariant:
+    """A variant drawn by the engine from a fresh random seed."""
+    return _drawn(make_variant(family, secrets.randbits(SEED_BITS), difficulty))
+
+
+def variants_draw(pairs: Sequence[Pair]) -> list[DrawnVariant]:
+    """One variant per ``(family, difficulty)``, each used once: from the pools when they have one,
+    generated here when not (an empty pool, no pools, or Redis unreachable)."""
+    global _refill_wanted
+    popped: list[Any] = [None] * len(pairs)
+    client = _client()
+    if client is not None and pairs:
+        try:
+            pipe = client.pipeline(transaction=False)
+            for family, difficulty in pairs:
+                pipe.lpop(pool_key(family, difficulty))
+                pipe.llen(pool_key(family, difficulty))
+            replies = pipe.execute()
+        except (redis.RedisError, OSError):
+            logger.warning("Variant pools unreachable; generating in the request.", exc_info=True)
+        else:
+            popped = replies[0::2]
+            low = settings.VARIANT_POOL_SIZE // 2
+            _refill_wanted = _refill_wanted or any(int(left) < low for left in replies[1::2])
+    drawn = []
+    for (family, difficulty), entry in zip(pairs, popped, strict=True):
+        variant = None
+        if entry is not None:
+            try:
+                variant = _from_entry(entry)
+            except ValueError:
+                logger.exception("A pooled %s variant could not be read; generating one.", family)
+        drawn.append(variant or variant_new(family, difficulty))
+    return drawn
+
+
+def refill_wanted() -> bool:
+    """Did a draw in this process find a pool below half VARIANT_POOL_SIZE since the last call?"""
+    global _refill_wanted
+    wanted, _refill_wanted = _refill_wanted, False
+    return wanted
+
+
+def variant_pools_fill(*, pairs: Iterable[Pair], size: int | None = None, limit: int | None = None) -> int:
+    """Top each pool of ``pairs`` up to ``size`` variants (VARIANT_POOL_SIZE), making at most ``limit``
+    in all; returns how many were made (``limit`` made: there may be more to do).
+
+    Safe to run twice or concurrently: at worst a pool briefly holds a few more than ``size``.
+    """
+    client = _client()
+    if client is None:
+        return 0
+    size = settings.VARIANT_POOL_SIZE if size is None else size
+    budget = limit if limit is not None else 1 << 62
+    made = 0
+    for family, difficulty in sorted(set(pairs)):
+        key = pool_key(family, difficulty)
+        missing = min(size - int(client.llen(key)), budget - made)
+        while missing > 0:
+            chunk = [_entry(variant_new(family, difficulty)) for _ in range(min(missing, 100))]
+            client.rpush(key, *chunk)
+            made += len(chunk)
+            missing -= len(chunk)
+        client.expire(key, POOL_TTL_SECONDS)
+        if made >= budget:
+            break
+    return made
+
+
+def variant_pools_sizes(pairs: Iterable[Pair]) -> dict[Pair, int]:
+    """How many variants each pool holds now (0 without pools)."""
+    client = _client()
+    unique = sorted(set(pairs))
+    if client is None:
+        return dict.fromkeys(unique, 0)
+    pipe = client.pipeline(transaction=False)
+    for family, difficulty in unique:
+        pipe.llen(pool_key(family, difficulty))
+    return dict(zip(unique, (int(n) for n in pipe.execute()), strict=True))

@@ -1,0 +1,138 @@
+"""Variant pools in a real Redis (a private redis-server per test; marker ``broker``)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.utils import timezone
+
+from questions import selectors, services, tasks, variant_pool
+from questions.generators.registry import make_variant
+from questions.models import Course, Quiz
+from questions.variant_store import variant_public_all, variant_to_json
+from tcpquiz.celery import app
+from tests.questions.test_faults import PrivateRedis
+
+celery_app: Any = app
+
+pytestmark = [pytest.mark.broker, pytest.mark.django_db]
+
+PAIR = ("which_event", "medium")  # a family whose questions show the shared state diagram
+
+
+@pytest.fixture
+def pools(settings: Any) -> Iterator[PrivateRedis]:
+    """The cache (and so the pools) in a private Redis, pools of 4 variants."""
+    if shutil.which("redis-server") is None:
+        if os.environ.get("TCPQUIZ_REQUIRE_BROKER") == "1":
+            pytest.fail("redis-server is not installed (TCPQUIZ_REQUIRE_BROKER=1)")
+        pytest.skip("redis-server is not installed")
+    server = PrivateRedis()
+    server.start()
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": server.url}
+    }
+    settings.VARIANT_POOL_SIZE = 4
+    variant_pool.refill_wanted()  # start from a clean flag
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(server.dir, ignore_errors=True)
+
+
+def test_variant_pools_fill_tops_up_to_size(pools: PrivateRedis) -> None:
+    """Filling makes what is missing, and nothing when the pool is full (safe to run twice)."""
+    assert variant_pool.variant_pools_fill(pairs=[PAIR], size=3) == 3
+    assert variant_pool.variant_pools_fill(pairs=[PAIR], size=3) == 0
+    assert variant_pool.variant_pools_sizes([PAIR]) == {PAIR: 3}
+
+
+def test_variants_draw_takes_each_pooled_variant_once(pools: PrivateRedis) -> None:
+    """Each draw takes a different pooled variant; once the pool is empty it generates one."""
+    variant_pool.variant_pools_fill(pairs=[PAIR], size=2)
+    seeds = [variant_pool.variants_draw([PAIR])[0].seed for _ in range(3)]
+    assert len(set(seeds)) == 3
+    assert variant_pool.variant_pools_sizes([PAIR]) == {PAIR: 0}
+
+
+def test_pooled_variant_is_the_engines_variant_for_its_seed(pools: PrivateRedis) -> None:
+    """A pooled variant stores exactly what the engine makes for its seed: whole variant and the
+    public payload in both languages (each with its own language's diagram)."""
+    variant_pool.variant_pools_fill(pairs=[PAIR, ("seq_ack", "hard")], size=1)
+    for drawn in variant_pool.variants_draw([PAIR, ("seq_ack", "hard")]):
+        variant = make_variant(drawn.family, drawn.seed, drawn.difficulty)
+        assert drawn.stored.value() == variant_to_json(variant)
+        assert drawn.public.value() == variant_public_all(variant)
+
+
+def test_variants_draw_low_pool_wants_a_refill(pools: PrivateRedis) -> None:
+    """A draw leaving a pool under half its size asks for a refill (once)."""
+    variant_pool.variant_pools_fill(pairs=[PAIR], size=4)
+    variant_pool.variants_draw([PAIR])
+    assert variant_pool.refill_wanted() is False
+    variant_pool.variants_draw([PAIR, PAIR])
+    assert variant_pool.refill_wanted() is True
+    assert variant_pool.refill_wanted() is False
+
+
+def test_variants_draw_redis_down_generates(pools: PrivateRedis) -> None:
+    """With Redis unreachable a draw still gives a variant, generated in the request."""
+    pools.stop()
+    (drawn,) = variant_pool.variants_draw([PAIR])
+    assert drawn.stored.value() == variant_to_json(make_variant(drawn.family, drawn.seed, drawn.difficulty))
+
+
+def test_attempt_start_draws_from_prepared_pools(pools: PrivateRedis, student: User, quiz: Quiz) -> None:
+    """Prepared pools serve an attempt's questions: one pooled variant per slot, taken out."""
+    assert services.quiz_variants_prepare(quiz_id=quiz.pk) == 12  # 3 slots, 3 levels, 4 each
+    pairs = [(slot.family, slot.difficulty) for slot in quiz.slots.all()]
+    attempt, _created = services.attempt_start(user=student, quiz=quiz)
+    assert set(variant_pool.variant_pools_sizes(pairs).values()) == {3}
+    for question in attempt.questions.all():
+        variant = make_variant(question.family, question.seed, question.difficulty)
+        assert question.variant == variant_to_json(variant)
+
+
+@pytest.fixture
+def eager_tasks() -> Iterator[None]:
+    """Tasks run in this thread (the pools are real, the broker is not needed)."""
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+def test_variant_pools_fill_task_hands_over_in_chunks(
+    pools: PrivateRedis, eager_tasks: None, quiz: Quiz, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fill makes at most POOLS_FILL_CHUNK variants, then queues the rest as a fresh task."""
+    monkeypatch.setattr(tasks, "POOLS_FILL_CHUNK", 5)
+    assert tasks.variant_pools_fill.apply(args=(quiz.pk, 6)).get() == 5
+    pairs = [(slot.family, slot.difficulty) for slot in quiz.slots.all()]
+    assert set(variant_pool.variant_pools_sizes(pairs).values()) == {6}
+
+
+def test_variant_pools_prepare_fills_quizzes_about_to_open(
+    pools: PrivateRedis, eager_tasks: None, course: Course, student: User, other_student: User
+) -> None:
+    """Quizzes opening within VARIANT_POOL_PREPARE_MINUTES get their pools filled; others do not."""
+    now = timezone.now()
+    soon = services.quiz_create(
+        course=course, title="soon", slots=[("rst", "easy")], opens_at=now + timedelta(minutes=5)
+    )
+    services.quiz_create(
+        course=course, title="later", slots=[("timers", "easy")], opens_at=now + timedelta(hours=5)
+    )
+    assert tasks.variant_pools_prepare.apply().get() == 1
+    assert variant_pool.variant_pools_sizes([("rst", "easy"), ("timers", "easy")]) == {
+        ("rst", "easy"): 4,
+        ("timers", "easy"): 0,
+    }
+    assert soon.pk in dict(selectors.quizzes_opening_soon(within=timedelta(minutes=15)))

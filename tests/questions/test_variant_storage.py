@@ -1,0 +1,57 @@
+"""Stored variants keep the shared state diagram as a short token and read back whole."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from django.db import connection
+
+from questions.generators.diagrams import state_diagrams
+from questions.generators.registry import make_variant
+from questions.models import Attempt, AttemptQuestion
+from questions.variant_store import (
+    SHARED_DIAGRAM_PREFIX,
+    diagrams_compact,
+    diagrams_expand,
+    variant_public_all,
+    variant_to_json,
+)
+
+
+def test_diagrams_compact_then_expand_is_identity() -> None:
+    """Compacting replaces each shared diagram by a token; expanding gives the very same data back."""
+    variant = make_variant("which_event", 7, "medium")
+    stored = {"variant": variant_to_json(variant), "public": variant_public_all(variant)}
+    compact = diagrams_compact(stored)
+    assert SHARED_DIAGRAM_PREFIX in str(compact)
+    assert len(str(compact)) < len(str(stored)) / 4
+    assert diagrams_expand(copy.deepcopy(compact)) == stored
+
+
+def test_diagrams_compact_keeps_other_long_strings() -> None:
+    """Only the shared diagrams are replaced; any other text, however long, is stored as it is."""
+    other = "<svg>" + "x" * 20_000 + "</svg>"
+    assert diagrams_compact({"a": [other]}) == {"a": [other]}
+
+
+@pytest.mark.django_db
+def test_attempt_question_stores_shared_diagram_as_token(attempt: Attempt) -> None:
+    """In the database an attempt question holds tokens; the model reads back the whole diagrams."""
+    question = attempt.questions.first()
+    assert question is not None
+    variant = make_variant("which_event", 11, "easy")
+    question.variant = variant_to_json(variant)
+    question.public = variant_public_all(variant)
+    question.save()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT public, variant FROM {AttemptQuestion._meta.db_table} WHERE id = %s", [question.pk]
+        )
+        public_text, variant_text = (str(v) for v in cursor.fetchone())
+    assert "<svg" not in public_text
+    assert "<svg" not in variant_text
+    fresh = AttemptQuestion.objects.get(pk=question.pk)
+    assert fresh.public["en"]["diagram_svg"] == state_diagrams()["en"]
+    assert fresh.public["zh-hans"]["diagram_svg"] == state_diagrams()["zh-hans"]
+    assert fresh.variant["diagram_svg"] == variant.diagram_svg
