@@ -16,7 +16,6 @@ A ``.env`` file at the repository root, if present, is read first (real variable
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from typing import Any
 
@@ -52,8 +51,6 @@ CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # Grading runs inside the web process (no broker, no worker): the single-user embedded mode.
 EAGER_TASKS: bool = env.bool("TCPQUIZ_EAGER_TASKS", default=False)
 
-_HAS_SIDECAR = importlib.util.find_spec("drf_spectacular_sidecar") is not None
-
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -65,7 +62,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
-    *(["drf_spectacular_sidecar"] if _HAS_SIDECAR else []),
+    "drf_spectacular_sidecar",  # self-hosted Swagger UI: the docs page requests nothing elsewhere
     "django_htmx",
     "lessons",
     "questions",
@@ -261,13 +258,11 @@ SPECTACULAR_SETTINGS = {
         "AnswerStatusEnum": "questions.models.Answer.Status",
     },
 }
-if _HAS_SIDECAR:
-    # Self-hosted Swagger UI: the docs page makes no request outside this server.
-    SPECTACULAR_SETTINGS |= {
-        "SWAGGER_UI_DIST": "SIDECAR",
-        "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-        "REDOC_DIST": "SIDECAR",
-    }
+SPECTACULAR_SETTINGS |= {
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
 
 # --- Celery -----------------------------------------------------------------------------------------
 # Eager mode never talks to a broker (Celery still builds a producer for eager calls: keep it in memory).

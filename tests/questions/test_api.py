@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -316,3 +317,12 @@ def test_api_ping_answers_signed_in_users_only(api: APIClient, anon_api: APIClie
     """/api/v1/ping/ (the benchmark's yardstick) answers ok to a signed-in user, 401 to anyone else."""
     assert api.get("/api/v1/ping/").json() == {"ok": True}
     assert anon_api.get("/api/v1/ping/").status_code == 401
+
+
+def test_api_docs_page_loads_nothing_from_other_hosts(anon_api: APIClient) -> None:
+    """The interactive API docs serve Swagger UI from this server (no CDN)."""
+    response = anon_api.get("/api/docs/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "swagger-ui" in html.lower()
+    assert not re.search(r"""(src|href)=["']https?://""", html)
