@@ -154,6 +154,35 @@ def _close_unread(state: State) -> Transition:
     )
 
 
+def _unaccepted_close_reset(state: State) -> Transition:
+    return _t(
+        state,
+        E.CLOSE,
+        S.CLOSED,
+        "ACK RST",
+        "3.10.4",
+        "never accept()ed: closing the listener resets completed connections still in the accept queue",
+        profiles=_LINUX,
+        when="unaccepted",
+        effects=(X.LISTEN_OFF,),
+    )
+
+
+def _ack_updates(state: State) -> tuple[Transition, ...]:
+    """ACKs in a state whose send side is open: they only move SND.UNA (§3.10.7.4)."""
+    return (
+        _t(state, E.RCV_ACK, state, "", "3.10.7.4", "update SND.UNA: everything sent is acknowledged"),
+        _t(
+            state,
+            E.RCV_ACK_PARTIAL,
+            state,
+            "",
+            "3.10.7.4",
+            "update SND.UNA: some data is still unacknowledged",
+        ),
+    )
+
+
 def _rto(state: State, sends: str, what: str, retries: str) -> tuple[Transition, ...]:
     return (
         _t(
@@ -434,21 +463,10 @@ TABLE: tuple[Transition, ...] = (
     _t(S.ESTABLISHED, E.CLOSE, S.FIN_WAIT_1, "ACK FIN", "3.10.4", "send FIN after the queued data", profiles=_RFC),
     _t(S.ESTABLISHED, E.CLOSE, S.FIN_WAIT_1, "ACK FIN", "3.10.4", "new_state[ESTABLISHED] = FIN_WAIT1 + FIN; the socket is orphaned", profiles=_LINUX, effects=(X.ORPHAN,)),
     _close_unread(S.ESTABLISHED),
-    _t(
-        S.ESTABLISHED,
-        E.CLOSE,
-        S.CLOSED,
-        "ACK RST",
-        "3.10.4",
-        "never accept()ed: closing the listener resets completed connections still in the accept queue",
-        profiles=_LINUX,
-        when="unaccepted",
-        effects=(X.LISTEN_OFF,),
-    ),
+    _unaccepted_close_reset(S.ESTABLISHED),
     *_abort_rst(S.ESTABLISHED),
     *_challenge_acks(S.ESTABLISHED),
-    _t(S.ESTABLISHED, E.RCV_ACK, S.ESTABLISHED, "", "3.10.7.4", "update SND.UNA: everything sent is acknowledged"),
-    _t(S.ESTABLISHED, E.RCV_ACK_PARTIAL, S.ESTABLISHED, "", "3.10.7.4", "update SND.UNA: some data is still unacknowledged"),
+    *_ack_updates(S.ESTABLISHED),
     _bad_ack(S.ESTABLISHED),
     _t(S.ESTABLISHED, E.RCV_FIN, S.CLOSE_WAIT, "ACK", "3.10.7.4", "the peer has finished sending: ACK the FIN, enter CLOSE_WAIT (half-closed)", effects=(X.DELIVER,)),
     _t(S.ESTABLISHED, E.RCV_RST, S.CLOSED, "", "3.10.7.4", "RST with SEQ = RCV.NXT: 'connection reset'", error="ECONNRESET"),
@@ -550,21 +568,10 @@ TABLE: tuple[Transition, ...] = (
     _t(S.CLOSE_WAIT, E.CLOSE, S.LAST_ACK, "ACK FIN", "3.10.4", "send our FIN, enter LAST_ACK", profiles=_RFC),
     _t(S.CLOSE_WAIT, E.CLOSE, S.LAST_ACK, "ACK FIN", "3.10.4", "new_state[CLOSE_WAIT] = LAST_ACK + FIN; the socket is orphaned", profiles=_LINUX, effects=(X.ORPHAN,)),
     _close_unread(S.CLOSE_WAIT),
-    _t(
-        S.CLOSE_WAIT,
-        E.CLOSE,
-        S.CLOSED,
-        "ACK RST",
-        "3.10.4",
-        "never accept()ed: closing the listener resets completed connections still in the accept queue",
-        profiles=_LINUX,
-        when="unaccepted",
-        effects=(X.LISTEN_OFF,),
-    ),
+    _unaccepted_close_reset(S.CLOSE_WAIT),
     *_abort_rst(S.CLOSE_WAIT),
     *_challenge_acks(S.CLOSE_WAIT),
-    _t(S.CLOSE_WAIT, E.RCV_ACK, S.CLOSE_WAIT, "", "3.10.7.4", "update SND.UNA: everything sent is acknowledged"),
-    _t(S.CLOSE_WAIT, E.RCV_ACK_PARTIAL, S.CLOSE_WAIT, "", "3.10.7.4", "update SND.UNA: some data is still unacknowledged"),
+    *_ack_updates(S.CLOSE_WAIT),
     _bad_ack(S.CLOSE_WAIT),
     _t(S.CLOSE_WAIT, E.RCV_FIN, S.CLOSE_WAIT, "ACK", "3.10.7.4", "a retransmitted FIN (our ACK was lost): ACK it again"),
     _t(S.CLOSE_WAIT, E.RCV_RST, S.CLOSED, "", "3.10.7.4", "'connection reset'", profiles=_RFC, error="ECONNRESET"),
