@@ -32,6 +32,21 @@ logger = logging.getLogger(__name__)
 # Infrastructure hiccups worth another try; a domain error or a grader bug never is.
 TRANSIENT_ERRORS = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
 
+
+class IdempotentTask(Task):
+    """What every task here shares: acked after it ran (redelivered if its worker dies), transient
+    infrastructure errors retried with backoff, and time limits. Safe because each task's service locks
+    its rows and returns early when the work is done (each has a run-twice test)."""
+
+    acks_late = True
+    reject_on_worker_lost = True
+    autoretry_for = TRANSIENT_ERRORS
+    retry_backoff = 1
+    max_retries = 3
+    soft_time_limit = 20
+    time_limit = 30
+
+
 # Set while a draining grade_answers_batch is queued and not started; the drain deletes it first thing.
 DRAIN_QUEUED_KEY = "grading:drain-queued"
 # If the queued drain is lost (Redis restarted empty), new drains are held back this long at most.
@@ -40,19 +55,7 @@ DRAIN_QUEUED_SECONDS = 2
 DRAIN_POLL_SECONDS = 0.05
 
 
-@shared_task(
-    bind=True,
-    base=Task,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=1,
-    retry_backoff_max=60,
-    retry_jitter=True,
-    max_retries=6,
-    soft_time_limit=20,
-    time_limit=30,
-)
+@shared_task(bind=True, base=IdempotentTask, retry_backoff_max=60, retry_jitter=True, max_retries=6)
 def grade_answer(self: Task, answer_id: int) -> None:
     """Grade one pending answer, its run counted first (nothing happens if it is already graded)."""
     try:
@@ -86,19 +89,7 @@ def _drain_started() -> None:
         logger.warning("grade_answers_batch: could not clear the drain-queued key.", exc_info=True)
 
 
-@shared_task(
-    bind=True,
-    base=Task,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=1,
-    retry_backoff_max=30,
-    retry_jitter=True,
-    max_retries=6,
-    soft_time_limit=20,
-    time_limit=30,
-)
+@shared_task(bind=True, base=IdempotentTask, retry_backoff_max=30, retry_jitter=True, max_retries=6)
 def grade_answers_batch(self: Task, answer_ids: list[int] | None = None) -> int:
     """Grade pending answers in batches; returns how many it graded.
 
@@ -187,17 +178,7 @@ def grading_enqueue_on_commit() -> None:
     transaction.on_commit(grading_enqueue)
 
 
-@shared_task(
-    bind=True,
-    base=Task,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=1,
-    max_retries=3,
-    soft_time_limit=20,
-    time_limit=30,
-)
+@shared_task(bind=True, base=IdempotentTask)
 def answers_pending_sweep(self: Task) -> int:
     """Enqueue grading again for answers left pending (e.g. submitted while the broker was down)."""
     ids = services.answers_pending_sweep(older_than=timedelta(seconds=settings.GRADING_SWEEP_AFTER_SECONDS))
@@ -212,17 +193,7 @@ def answers_pending_sweep(self: Task) -> int:
     return sent
 
 
-@shared_task(
-    bind=True,
-    base=Task,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=1,
-    max_retries=3,
-    soft_time_limit=20,
-    time_limit=30,
-)
+@shared_task(bind=True, base=IdempotentTask)
 def attempts_expire_overdue(self: Task) -> int:
     """Close in-progress attempts whose deadline has passed; their saved drafts become answers to grade."""
     closed, answer_ids = services.attempts_close_overdue()
@@ -241,17 +212,7 @@ POOLS_FILL_QUEUED_SECONDS = 30
 POOLS_FILL_CHUNK = 50
 
 
-@shared_task(
-    bind=True,
-    base=Task,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=1,
-    max_retries=3,
-    soft_time_limit=20,
-    time_limit=30,
-)
+@shared_task(bind=True, base=IdempotentTask)
 def variant_pools_fill(self: Task, quiz_id: int, size: int | None = None) -> int:
     """Top up the variant pools a quiz draws from (see questions.variant_pool), a chunk at a time."""
     try:
@@ -280,17 +241,7 @@ def variant_pools_refill_on_commit(quiz_id: int) -> None:
     transaction.on_commit(lambda: variant_pools_refill(quiz_id))
 
 
-@shared_task(
-    bind=True,
-    base=Task,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=1,
-    max_retries=3,
-    soft_time_limit=20,
-    time_limit=30,
-)
+@shared_task(bind=True, base=IdempotentTask)
 def variant_pools_prepare(self: Task) -> int:
     """Queue filling the pools of quizzes about to open, one variant per student (beat, every minute)."""
     within = timedelta(minutes=settings.VARIANT_POOL_PREPARE_MINUTES)
