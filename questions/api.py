@@ -6,9 +6,11 @@ Views validate input, call one selector or service, and serialize. Errors are ra
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from django.contrib.auth import authenticate
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -20,6 +22,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from questions import selectors, services
+from questions.engine import ENGINE_VERSION
 from questions.errors import InvalidCredentials, ReviewNotAllowed
 from questions.models import Answer, Attempt, AttemptQuestion, Draft
 from questions.serializers import (
@@ -38,6 +41,7 @@ from questions.serializers import (
     TokenSerializer,
 )
 from questions.tasks import grading_enqueue_on_commit, variant_pools_refill_on_commit
+from questions.variant_store import shared_diagram_name
 
 IDEMPOTENCY_KEY_MAX = 64
 
@@ -60,8 +64,13 @@ def request_lang(request: Request) -> str:
     return selectors.question_lang(requested or getattr(request, "LANGUAGE_CODE", None))
 
 
-def attempt_payload(attempt: Attempt) -> dict[str, Any]:
-    progress = selectors.attempt_progress(attempt=attempt)
+def attempt_payload(attempt: Attempt, questions: list[AttemptQuestion] | None = None) -> dict[str, Any]:
+    """The attempt's summary; ``questions`` (with ``answer_or_none``), if the caller has them, saves
+    counting the progress with a query."""
+    if questions is None:
+        progress = selectors.attempt_progress(attempt=attempt)
+    else:
+        progress = selectors.attempt_progress_of(questions)
     review = selectors.attempt_review_allowed(attempt=attempt)
     return {
         "id": attempt.pk,
@@ -86,6 +95,21 @@ def attempt_payload(attempt: Attempt) -> dict[str, Any]:
     }
 
 
+@cache
+def shared_diagram_url(name: str, lang: str) -> str:
+    path = reverse("questions:diagram_shared", kwargs={"name": name, "lang": lang})
+    return f"{path}?v={ENGINE_VERSION}"
+
+
+def diagram_fields(svg: str | None) -> dict[str, str | None]:
+    """A question's diagram: inline when it is its own, a link when it is a shared one (the plain state
+    diagram, the same on most questions: 12 KB each time otherwise)."""
+    shared = shared_diagram_name(svg)
+    if shared is not None:
+        return {"diagram_svg": None, "diagram_url": shared_diagram_url(*shared)}
+    return {"diagram_svg": svg, "diagram_url": None}
+
+
 def question_payload(question: AttemptQuestion, lang: str) -> dict[str, Any]:
     """Only the cached public payload: the stored variant (key, explanation) is never read here."""
     public = question.public[lang]
@@ -99,7 +123,7 @@ def question_payload(question: AttemptQuestion, lang: str) -> dict[str, Any]:
         "prompt": public["prompt"],
         "choices": public["choices"],
         "widget": public.get("widget") or {},
-        "diagram_svg": public.get("diagram_svg"),
+        **diagram_fields(public.get("diagram_svg")),
         "answer": {"id": answer.pk, "status": answer.status} if answer else None,
         "draft": draft.response if draft else None,
     }
@@ -179,16 +203,16 @@ class AttemptStartApi(APIView):
     )
     def post(self, request: Request, quiz_id: int) -> Response:
         """Start an attempt at a quiz (or get back the one you have open)."""
-        quiz = selectors.quiz_get_for_user(user=request.user, quiz_id=quiz_id)
-        attempt, created = services.attempt_start(user=request.user, quiz=quiz)
+        attempt, created = services.attempt_start(user=request.user, quiz=quiz_id)
         if created:
-            variant_pools_refill_on_commit(quiz.pk)
+            variant_pools_refill_on_commit(quiz_id)
+            # A new attempt: its questions are in hand, none answered yet.
+            questions: list[AttemptQuestion] = attempt.new_questions  # type: ignore[attr-defined]
+        else:
+            questions = selectors.attempt_questions_full(attempt=attempt, with_variant=False)
         lang = request_lang(request)
-        body = attempt_payload(attempt) | {
-            "questions": [
-                question_payload(q, lang)
-                for q in selectors.attempt_questions_full(attempt=attempt, with_variant=False)
-            ]
+        body = attempt_payload(attempt, questions) | {
+            "questions": [question_payload(q, lang) for q in questions]
         }
         return Response(
             AttemptDetailSerializer(body).data,
@@ -206,11 +230,9 @@ class AttemptDetailApi(APIView):
         """One of your attempts with its questions (never their keys or explanations)."""
         attempt = selectors.attempt_get_for_user(user=request.user, attempt_id=attempt_id)
         lang = request_lang(request)
-        body = attempt_payload(attempt) | {
-            "questions": [
-                question_payload(q, lang)
-                for q in selectors.attempt_questions_full(attempt=attempt, with_variant=False)
-            ]
+        questions = selectors.attempt_questions_full(attempt=attempt, with_variant=False)
+        body = attempt_payload(attempt, questions) | {
+            "questions": [question_payload(q, lang) for q in questions]
         }
         return Response(AttemptDetailSerializer(body).data)
 
@@ -270,7 +292,6 @@ class AnswerSubmitApi(APIView):
     )
     def post(self, request: Request, attempt_id: int) -> Response:
         """Answer one question of your attempt. It is stored at once (status pending) and graded soon."""
-        attempt = selectors.attempt_get_for_user(user=request.user, attempt_id=attempt_id)
         serializer = AnswerSubmitSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         idempotency_key = request.headers.get("Idempotency-Key") or None
@@ -278,7 +299,7 @@ class AnswerSubmitApi(APIView):
             raise ValidationError({"Idempotency-Key": [_("At most 64 characters.")]})
         answer, created = services.answer_submit(
             user=request.user,
-            attempt=attempt,
+            attempt=attempt_id,
             position=serializer.validated_data["question"],
             response=serializer.validated_data["response"],
             idempotency_key=idempotency_key,

@@ -16,7 +16,7 @@ from typing import Any
 
 import fsrs
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -98,20 +98,24 @@ def course_get_for_user(*, user: UserLike, course_id: int) -> Course:
     return course
 
 
-def _visible_quizzes(user: UserLike) -> QuerySet[Quiz]:
+def _visible_quizzes(user: UserLike, *, with_slot_count: bool = True) -> QuerySet[Quiz]:
+    """The quizzes ``user`` may see: published ones of their courses, and every one of a course they
+    teach. Membership is an EXISTS test (no join to fan out, so no DISTINCT)."""
     member = signed_in(user)
     if member is None:
         return Quiz.objects.none()
-    return (
-        Quiz.objects.filter(course__enrollments__user=member)
-        .filter(
-            Q(is_published=True)
-            | Q(course__enrollments__user=member, course__enrollments__role=Enrollment.Role.INSTRUCTOR)
-        )
-        .distinct()
-        .select_related("course")
-        .annotate(slot_count=Count("slots", distinct=True))
-    )
+    enrolled = Enrollment.objects.filter(course_id=OuterRef("course_id"), user=member)
+    quizzes = Quiz.objects.filter(
+        Q(Exists(enrolled), is_published=True) | Q(Exists(enrolled.filter(role=Enrollment.Role.INSTRUCTOR)))
+    ).select_related("course")
+    if with_slot_count:
+        quizzes = quizzes.annotate(slot_count=_slot_count())
+    return quizzes
+
+
+def _slot_count() -> Coalesce:
+    count = QuizSlot.objects.filter(quiz=OuterRef("pk")).order_by().values("quiz").annotate(n=Count("pk"))
+    return Coalesce(Subquery(count.values("n")[:1]), 0)
 
 
 def quiz_list_for_user(*, user: UserLike, course_id: int | None = None) -> QuerySet[Quiz]:
@@ -122,10 +126,27 @@ def quiz_list_for_user(*, user: UserLike, course_id: int | None = None) -> Query
     return quizzes.order_by("course__title", "id")
 
 
-def quiz_get_for_user(*, user: UserLike, quiz_id: int) -> Quiz:
-    """The quiz, if ``user`` may see it; QuizNotFound otherwise."""
-    quiz = _visible_quizzes(user).filter(pk=quiz_id).first()
-    if quiz is None:
+def quiz_get_for_user(*, user: UserLike, quiz_id: int, with_slot_count: bool = True) -> Quiz:
+    """The quiz, if ``user`` may see it (published, or in a course they teach); QuizNotFound otherwise.
+
+    One query, a join on the user's own enrollment (unique per course, so no fan-out). The quiz carries
+    ``viewer_role`` and ``open_attempt_id`` (the user's attempt still in progress, if any), and
+    ``slot_count`` unless told not to (starting an attempt reads the slots themselves)."""
+    member = signed_in(user)
+    quiz = None
+    if member is not None:
+        in_progress = Attempt.objects.filter(
+            quiz=OuterRef("pk"), user=member, status=Attempt.Status.IN_PROGRESS
+        ).values("pk")[:1]
+        quizzes = (
+            Quiz.objects.filter(pk=quiz_id, course__enrollments__user=member)
+            .select_related("course")
+            .annotate(viewer_role=F("course__enrollments__role"), open_attempt_id=Subquery(in_progress))
+        )
+        if with_slot_count:
+            quizzes = quizzes.annotate(slot_count=_slot_count())
+        quiz = quizzes.first()
+    if quiz is None or not (quiz.is_published or quiz.viewer_role == Enrollment.Role.INSTRUCTOR):
         raise QuizNotFound(_("There is no such quiz in your courses."))
     return quiz
 
@@ -232,12 +253,21 @@ def attempt_progress(*, attempt: Attempt) -> AttemptProgress:
     questions = attempt.questions.select_related("answer").only(
         "points", "attempt_id", "answer__status", "answer__score"
     )
+    return attempt_progress_of([(q.points, getattr(q, "answer", None)) for q in questions])
+
+
+def attempt_progress_of(questions: Sequence[AttemptQuestion | tuple[int, Answer | None]]) -> AttemptProgress:
+    """The progress counted from questions in hand: AttemptQuestions with ``answer_or_none`` set (as
+    ``attempt_questions_full`` returns them), or ``(points, answer)`` pairs."""
     total = answered = graded = pending = points_total = 0
     points_scored = 0.0
     for question in questions:
+        if isinstance(question, tuple):
+            points, answer = question
+        else:
+            points, answer = question.points, getattr(question, "answer_or_none", None)
         total += 1
-        points_total += question.points
-        answer: Answer | None = getattr(question, "answer", None)
+        points_total += points
         if answer is None:
             continue
         answered += 1
@@ -245,7 +275,7 @@ def attempt_progress(*, attempt: Attempt) -> AttemptProgress:
             pending += 1
         elif answer.status == Answer.Status.GRADED:
             graded += 1
-            points_scored += (answer.score or 0.0) * question.points
+            points_scored += (answer.score or 0.0) * points
     return AttemptProgress(total, answered, graded, pending, points_total, round(points_scored, 2))
 
 

@@ -98,7 +98,11 @@ class QuestionSerializer(serializers.Serializer[Any]):
     prompt = serializers.CharField()
     choices = ChoiceSerializer(many=True)
     widget = serializers.DictField()
-    diagram_svg = serializers.CharField(allow_null=True)
+    diagram_svg = serializers.CharField(allow_null=True, help_text="The question's own diagram, inline.")
+    diagram_url = serializers.CharField(
+        allow_null=True,
+        help_text="Or a link (on this server) to a diagram many questions share: the TCP state diagram.",
+    )
     answer = AnswerBriefSerializer(allow_null=True)
     draft = serializers.JSONField(allow_null=True, help_text="Your autosaved response, if any.")
 

@@ -18,7 +18,8 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Func, JSONField, Max, Q
+from django.db.models import Func, JSONField, Max, Q, Subquery
+from django.db.models.fields.json import KT, KeyTransform
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -38,6 +39,7 @@ from questions.errors import (
     QuizNotFound,
     QuizNotOpen,
     UnknownFamily,
+    UnknownQuestion,
 )
 from questions.generators import bank
 from questions.generators.base import GradeResult, InputKind, Variant
@@ -68,7 +70,7 @@ from questions.selectors import (
     text_in,
 )
 from questions.variant_pool import variant_pools_fill, variants_draw
-from questions.variant_store import variant_from_json, variant_public_all, variant_to_json
+from questions.variant_store import StoredJSON, variant_from_json, variant_public_all, variant_to_json
 from tcpquiz.errors import DomainError
 
 logger = logging.getLogger(__name__)
@@ -200,52 +202,68 @@ def _attempt_close(attempt: Attempt, now: datetime) -> list[int]:
     return created
 
 
-@transaction.atomic
-def attempt_start(*, user: UserLike, quiz: Quiz, now: datetime | None = None) -> tuple[Attempt, bool]:
-    """Open an attempt at ``quiz`` (a variant drawn per slot), or return the one still open.
+def attempt_start(*, user: UserLike, quiz: Quiz | int, now: datetime | None = None) -> tuple[Attempt, bool]:
+    """Open an attempt at ``quiz`` (a quiz or its id; a variant drawn per slot), or return the one
+    still open.
 
-    Returns ``(attempt, created)``. Raises QuizNotFound, QuizNotOpen or NoAttemptsLeft.
+    Returns ``(attempt, created)``; a new attempt's questions are in ``attempt.new_questions`` with
+    their public payloads decoded. Raises QuizNotFound, QuizNotOpen or NoAttemptsLeft.
+
+    Everything that only reads (the quiz, its slots, the variants from the pools or the engine) is done
+    before the write transaction, so on SQLite the one write lock is held for two INSERTs, not for the
+    whole start: at an exam start a class does this within seconds.
     """
     now = now or timezone.now()
     member = signed_in(user)
-    quiz = quiz_get_for_user(user=user, quiz_id=quiz.pk)
+    quiz_id = quiz if isinstance(quiz, int) else quiz.pk
+    quiz = quiz_get_for_user(user=user, quiz_id=quiz_id, with_slot_count=False)
     if member is None:
         raise QuizNotFound(_("There is no such quiz in your courses."))
-    # One start at a time per student and course: the enrollment row is the lock.
-    Enrollment.objects.select_for_update().filter(user=member, course_id=quiz.course_id).first()
-
-    current = (
-        Attempt.objects.select_related("quiz")
-        .filter(user=member, quiz=quiz, status=Attempt.Status.IN_PROGRESS)
-        .first()
-    )
-    if current is not None:
-        if attempt_is_open(attempt=current, now=now):
+    if quiz.open_attempt_id is not None:  # type: ignore[attr-defined]
+        current = _attempt_in_progress(member, quiz)
+        if current is not None and attempt_is_open(attempt=current, now=now):
             return current, False
-        _attempt_close(current, now)
-
     if not quiz_is_open(quiz=quiz, now=now):
         raise QuizNotOpen(_("This quiz is not open for attempts now."))
-    used = Attempt.objects.filter(user=member, quiz=quiz).count()
-    if quiz.max_attempts is not None and used >= quiz.max_attempts:
-        raise NoAttemptsLeft(
-            _("You have used all %(count)s attempts at this quiz.") % {"count": quiz.max_attempts},
-            details={"max_attempts": quiz.max_attempts},
-        )
 
-    attempt = Attempt.objects.create(
-        user=member, quiz=quiz, number=used + 1, started_at=now, deadline=_attempt_deadline(quiz, now)
-    )
     slots = list(quiz.slots.order_by("position"))
     shuffler = random.SystemRandom()
     if quiz.shuffle:
         # Questions and, within each question, its choices.
         shuffler.shuffle(slots)
-    # Ready-made variants from the pools (questions.variant_pool) when there are; else drawn here.
+    # Ready-made variants from the pools (questions.variant_pool) when there are; else drawn here. A
+    # start that then finds an attempt opened meanwhile leaves them unused (pools only save time).
     variants = variants_draw([quiz_slot_draw(slot=slot, rng=shuffler) for slot in slots])
-    questions = []
-    for position, (slot, variant) in enumerate(zip(slots, variants, strict=True), start=1):
-        questions.append(
+    publics = [
+        _public_shuffled(variant.public.value(), shuffler) if quiz.shuffle else variant.public
+        for variant in variants
+    ]
+    with transaction.atomic():
+        if connection.features.has_select_for_update:
+            # One start at a time per student and course: the enrollment row is the lock. (SQLite
+            # has no row locks: its transactions take the one write lock as they begin.)
+            Enrollment.objects.select_for_update().filter(user=member, course_id=quiz.course_id).first()
+        earlier = list(Attempt.objects.filter(user=member, quiz=quiz).values_list("status", "number"))
+        if any(status == Attempt.Status.IN_PROGRESS for status, _number in earlier):
+            current = _attempt_in_progress(member, quiz)
+            if current is not None:
+                if attempt_is_open(attempt=current, now=now):
+                    return current, False
+                _attempt_close(current, now)
+        used = len(earlier)
+        if quiz.max_attempts is not None and used >= quiz.max_attempts:
+            raise NoAttemptsLeft(
+                _("You have used all %(count)s attempts at this quiz.") % {"count": quiz.max_attempts},
+                details={"max_attempts": quiz.max_attempts},
+            )
+        attempt = Attempt.objects.create(
+            user=member,
+            quiz=quiz,
+            number=max((number for _status, number in earlier), default=0) + 1,
+            started_at=now,
+            deadline=_attempt_deadline(quiz, now),
+        )
+        questions = [
             AttemptQuestion(
                 attempt=attempt,
                 slot=slot,
@@ -255,14 +273,29 @@ def attempt_start(*, user: UserLike, quiz: Quiz, now: datetime | None = None) ->
                 difficulty=variant.difficulty,
                 engine_version=variant.engine_version,
                 points=slot.points,
-                # Stored JSON goes in as it is (no decoding, no encoding) unless shuffled here.
-                public=_public_shuffled(variant.public.value(), shuffler) if quiz.shuffle else variant.public,
+                # Stored JSON goes in as it is (no decoding, no encoding) unless shuffled above.
+                public=public,
                 variant=variant.stored,
             )
-        )
-    # One INSERT for the lot: an exam start storm is many of these at once.
-    AttemptQuestion.objects.bulk_create(questions)
+            for position, (slot, variant, public) in enumerate(zip(slots, variants, publics, strict=True), 1)
+        ]
+        # One INSERT for the lot: an exam start storm is many of these at once.
+        AttemptQuestion.objects.bulk_create(questions)
+    for question in questions:
+        # As read back from the database (callers show them without a query).
+        if isinstance(question.public, StoredJSON):
+            question.public = question.public.value()
+        question.variant = None
+    attempt.new_questions = questions  # type: ignore[attr-defined]
     return attempt, True
+
+
+def _attempt_in_progress(member: User, quiz: Quiz) -> Attempt | None:
+    return (
+        Attempt.objects.select_related("quiz")
+        .filter(user=member, quiz=quiz, status=Attempt.Status.IN_PROGRESS)
+        .first()
+    )
 
 
 def _attempt_lock(user: UserLike, attempt_id: int) -> Attempt:
@@ -299,10 +332,16 @@ def attempts_expire_overdue(*, now: datetime | None = None) -> int:
 
 
 def _response_check(question: AttemptQuestion, response: Any) -> None:
-    """Refuse a response that cannot be an answer to ``question`` (nothing stored, nothing lost)."""
-    variant = question.variant
-    if variant.get("kind") == InputKind.SINGLE:
-        choice_ids = [c["id"] for c in variant.get("choices", [])]
+    """Refuse a response that cannot be an answer to ``question`` (nothing stored, nothing lost).
+
+    Reads the stored variant's ``kind`` and ``choices`` from ``question.variant_kind`` and
+    ``question.variant_choices`` when the query annotated them (``_question_for_answer``)."""
+    if hasattr(question, "variant_kind"):
+        kind, choices = question.variant_kind, getattr(question, "variant_choices", None) or []
+    else:
+        kind, choices = question.variant.get("kind"), question.variant.get("choices", [])
+    if kind == InputKind.SINGLE:
+        choice_ids = [c["id"] for c in choices]
         choice = response.get("choice") if isinstance(response, dict) else None
         if choice not in choice_ids:
             raise InvalidResponse(
@@ -311,41 +350,82 @@ def _response_check(question: AttemptQuestion, response: Any) -> None:
             )
 
 
+def _question_for_answer(
+    user: UserLike, attempt_id: int, position: int, idempotency_key: str | None
+) -> AttemptQuestion:
+    """Question ``position`` of ``user``'s attempt ``attempt_id``, in one query, with what answering it
+    needs: its attempt and quiz, answer and draft; ``key_position``, the position of the question an
+    answer of this attempt with ``idempotency_key`` answered (None if none did); and of its stored
+    variant only ``variant_kind`` and ``variant_choices`` (the variant and the public payload are most
+    of a question's bytes, and answering reads neither).
+
+    On PostgreSQL the attempt row is locked first, in a statement of its own, so that this query sees
+    whatever a concurrent submit to the same attempt committed. SQLite has no row locks: a transaction
+    there holds the one write lock from its start (``transaction_mode`` IMMEDIATE).
+    """
+    member = signed_in(user)
+    if member is None:
+        raise AttemptNotFound(_("There is no such attempt among yours."))
+    if connection.features.has_select_for_update:
+        list(Attempt.objects.select_for_update().filter(pk=attempt_id, user=member).values_list("pk"))
+    query = (
+        AttemptQuestion.objects.filter(attempt_id=attempt_id, attempt__user=member, position=position)
+        .select_related("attempt__quiz", "answer", "draft")
+        .defer("public", "variant")
+        .annotate(variant_kind=KT("variant__kind"), variant_choices=KeyTransform("choices", "variant"))
+    )
+    if idempotency_key:
+        used = Answer.objects.filter(attempt_id=attempt_id, idempotency_key=idempotency_key)
+        query = query.annotate(key_position=Subquery(used.values("question__position")[:1]))
+    question = query.first()
+    if question is None:
+        attempt = _attempt_lock(user, attempt_id)  # AttemptNotFound if it is not theirs
+        _attempt_check_open(attempt, timezone.now())
+        raise UnknownQuestion(
+            _("This attempt has no question number %(position)s.") % {"position": position},
+            details={"question": position},
+        )
+    return question
+
+
 @transaction.atomic
 def answer_submit(
     *,
     user: UserLike,
-    attempt: Attempt,
+    attempt: Attempt | int,
     position: int,
     response: dict[str, Any],
     idempotency_key: str | None = None,
     now: datetime | None = None,
 ) -> tuple[Answer, bool]:
-    """Store ``user``'s answer to question ``position`` of ``attempt``, pending grading.
+    """Store ``user``'s answer to question ``position`` of ``attempt`` (an attempt or its id; only
+    the user's own is found), pending grading.
 
     Returns ``(answer, created)``. A repeated ``idempotency_key`` returns the first answer unchanged.
     An answer that was graded as malformed (format error) is replaced; any other is final.
     """
     now = now or timezone.now()
-    locked = _attempt_lock(user, attempt.pk)
-    if idempotency_key:
-        earlier = Answer.objects.select_related("question").filter(
-            attempt=locked, idempotency_key=idempotency_key
-        )
-        if (first := earlier.first()) is not None:
-            if first.question.position != position:
-                raise IdempotencyKeyReused(
-                    _("This idempotency key was already used for another question."),
-                    details={"idempotency_key": idempotency_key},
-                )
-            return first, False
+    question = _question_for_answer(
+        user, attempt if isinstance(attempt, int) else attempt.pk, position, idempotency_key
+    )
+    locked = question.attempt
+    answer: Answer | None = getattr(question, "answer", None)
+    key_position = getattr(question, "key_position", None)
+    if key_position is not None:
+        if key_position != position:
+            raise IdempotencyKeyReused(
+                _("This idempotency key was already used for another question."),
+                details={"idempotency_key": idempotency_key},
+            )
+        if answer is not None:
+            return answer, False
     _attempt_check_open(locked, now)
-    question = attempt_question_get(attempt=locked, position=position)
     _response_check(question, response)
     # The answer supersedes whatever was being composed.
-    Draft.objects.filter(question=question).delete()
+    draft: Draft | None = getattr(question, "draft", None)
+    if draft is not None:
+        draft.delete()
 
-    answer = Answer.objects.filter(question=question).first()
     if answer is not None:
         if answer.format_error is None:
             raise AlreadyAnswered(

@@ -37,4 +37,5 @@ urlpatterns = [
         name="question_another",
     ),
     path("attempts/<int:attempt_id>/finish/", views.attempt_finish, name="attempt_finish"),
+    path("diagrams/<slug:name>/<slug:lang>.svg", views.diagram_shared, name="diagram_shared"),
 ]

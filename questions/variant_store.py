@@ -82,6 +82,20 @@ def _shared_tokens() -> dict[str, str]:
     return {svg: token for token, svg in _shared_diagrams().items()}
 
 
+def shared_diagram_name(svg: Any) -> tuple[str, str] | None:
+    """``(name, lang)`` if ``svg`` is one of the shared diagrams (e.g. ``("state", "en")``), else None."""
+    token = _shared_tokens().get(svg) if isinstance(svg, str) and len(svg) > 1000 else None
+    if token is None:
+        return None
+    name, _sep, lang = token.removeprefix(SHARED_DIAGRAM_PREFIX).partition(":")
+    return name, lang
+
+
+def shared_diagram_svg(name: str, lang: str) -> str | None:
+    """The shared diagram ``name`` in ``lang``, or None if there is no such one."""
+    return _shared_diagrams().get(f"{SHARED_DIAGRAM_PREFIX}{name}:{lang}")
+
+
 @cache
 def _shared_as_json() -> list[tuple[str, str]]:
     """(SVG, token) as they appear in ``json_dumps`` text."""

@@ -20,6 +20,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from questions import selectors, services
@@ -28,6 +29,7 @@ from questions.forms import JoinCourseForm, SignupForm, response_from_post, resp
 from questions.generators.base import InputKind
 from questions.models import Answer, Attempt, AttemptQuestion, Draft
 from questions.tasks import grading_enqueue_on_commit, variant_pools_refill_on_commit
+from questions.variant_store import shared_diagram_svg
 from questions.widgets import widget_context
 from tcpquiz.errors import DomainError, NotFoundError
 from tcpquiz.ratelimits import request_is_limited
@@ -508,3 +510,20 @@ def practice(request: HttpRequest) -> HttpResponseBase:
     }
     template = "questions/_practice_card.html" if request.htmx else "questions/practice.html"  # type: ignore[attr-defined]
     return render(request, template, context, status=400 if error_message and not request.htmx else 200)  # type: ignore[attr-defined]
+
+
+@require_GET
+@cache_control(public=True, max_age=7 * 24 * 3600)
+def diagram_shared(request: HttpRequest, name: str, lang: str) -> HttpResponse:
+    """A diagram many questions show (the plain TCP state diagram, per language), as an SVG image.
+
+    The API links to it (``diagram_url``) rather than repeating 12 KB in every question; it holds
+    nothing private, so anyone may fetch it and caches may keep it (the URL carries the engine version).
+    """
+    svg = shared_diagram_svg(name, lang)
+    if svg is None:
+        raise Http404(_("There is no such diagram."))
+    response = HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
+    # Opened on its own, an SVG is a document: it may style itself and do nothing else.
+    response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    return response

@@ -134,7 +134,7 @@ if EAGER_TASKS:
 else:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "tcpquiz.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "tcpquiz",
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
