@@ -9,10 +9,10 @@ import logging
 import random
 import secrets
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -69,11 +69,13 @@ from questions.selectors import (
     signed_in,
     text_in,
 )
-from questions.variant_pool import variant_pools_fill, variants_draw
+from questions.variant_pool import DrawnVariant, variant_pools_fill, variants_draw
 from questions.variant_store import StoredJSON, variant_from_json, variant_public_all, variant_to_json
 from tcpquiz.errors import DomainError
 
 logger = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
 
 # Seeds fit a signed 64-bit column on every database.
 _SEED_BITS = 62
@@ -238,49 +240,11 @@ def attempt_start(*, user: UserLike, quiz: Quiz | int, now: datetime | None = No
         _public_shuffled(variant.public.value(), shuffler) if quiz.shuffle else variant.public
         for variant in variants
     ]
-    with transaction.atomic():
-        if connection.features.has_select_for_update:
-            # One start at a time per student and course: the enrollment row is the lock. (SQLite
-            # has no row locks: its transactions take the one write lock as they begin.)
-            Enrollment.objects.select_for_update().filter(user=member, course_id=quiz.course_id).first()
-        earlier = list(Attempt.objects.filter(user=member, quiz=quiz).values_list("status", "number"))
-        if any(status == Attempt.Status.IN_PROGRESS for status, _number in earlier):
-            current = _attempt_in_progress(member, quiz)
-            if current is not None:
-                if attempt_is_open(attempt=current, now=now):
-                    return current, False
-                _attempt_close(current, now)
-        used = len(earlier)
-        if quiz.max_attempts is not None and used >= quiz.max_attempts:
-            raise NoAttemptsLeft(
-                _("You have used all %(count)s attempts at this quiz.") % {"count": quiz.max_attempts},
-                details={"max_attempts": quiz.max_attempts},
-            )
-        attempt = Attempt.objects.create(
-            user=member,
-            quiz=quiz,
-            number=max((number for _status, number in earlier), default=0) + 1,
-            started_at=now,
-            deadline=_attempt_deadline(quiz, now),
-        )
-        questions = [
-            AttemptQuestion(
-                attempt=attempt,
-                slot=slot,
-                position=position,
-                family=variant.family,
-                seed=variant.seed,
-                difficulty=variant.difficulty,
-                engine_version=variant.engine_version,
-                points=slot.points,
-                # Stored JSON goes in as it is (no decoding, no encoding) unless shuffled above.
-                public=public,
-                variant=variant.stored,
-            )
-            for position, (slot, variant, public) in enumerate(zip(slots, variants, publics, strict=True), 1)
-        ]
-        # One INSERT for the lot: an exam start storm is many of these at once.
-        AttemptQuestion.objects.bulk_create(questions)
+    attempt, questions = _retrying_on_conflict(
+        lambda: _attempt_create(member, quiz, slots, variants, publics, now)
+    )
+    if questions is None:
+        return attempt, False
     for question in questions:
         # As read back from the database (callers show them without a query).
         if isinstance(question.public, StoredJSON):
@@ -288,6 +252,73 @@ def attempt_start(*, user: UserLike, quiz: Quiz | int, now: datetime | None = No
         question.variant = None
     attempt.new_questions = questions  # type: ignore[attr-defined]
     return attempt, True
+
+
+def _retrying_on_conflict(work: Callable[[], _T], tries: int = 3) -> _T:
+    """``work()`` (one transaction), run again if a concurrent request won a unique constraint first.
+
+    Two starts of one attempt, or two submits of one answer, at the same moment: the constraints
+    (one open attempt per student and quiz, one number per attempt, one answer per question, one
+    idempotency key per attempt) let only one commit, and the other, run again, sees what it made.
+    """
+    for remaining in reversed(range(tries)):
+        try:
+            with transaction.atomic():
+                return work()
+        except IntegrityError:
+            if remaining == 0:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _attempt_create(
+    member: User,
+    quiz: Quiz,
+    slots: list[QuizSlot],
+    variants: list[DrawnVariant],
+    publics: list[Any],
+    now: datetime,
+) -> tuple[Attempt, list[AttemptQuestion] | None]:
+    """The write part of ``attempt_start``: ``(attempt, questions)``, or ``(open attempt, None)``."""
+    earlier = list(Attempt.objects.filter(user=member, quiz=quiz).values_list("status", "number"))
+    if any(status == Attempt.Status.IN_PROGRESS for status, _number in earlier):
+        current = _attempt_in_progress(member, quiz)
+        if current is not None:
+            if attempt_is_open(attempt=current, now=now):
+                return current, None
+            _attempt_close(current, now)
+    used = len(earlier)
+    if quiz.max_attempts is not None and used >= quiz.max_attempts:
+        raise NoAttemptsLeft(
+            _("You have used all %(count)s attempts at this quiz.") % {"count": quiz.max_attempts},
+            details={"max_attempts": quiz.max_attempts},
+        )
+    attempt = Attempt.objects.create(
+        user=member,
+        quiz=quiz,
+        number=max((number for _status, number in earlier), default=0) + 1,
+        started_at=now,
+        deadline=_attempt_deadline(quiz, now),
+    )
+    questions = [
+        AttemptQuestion(
+            attempt=attempt,
+            slot=slot,
+            position=position,
+            family=variant.family,
+            seed=variant.seed,
+            difficulty=variant.difficulty,
+            engine_version=variant.engine_version,
+            points=slot.points,
+            # Stored JSON goes in as it is (no decoding, no encoding) unless shuffled above.
+            public=public,
+            variant=variant.stored,
+        )
+        for position, (slot, variant, public) in enumerate(zip(slots, variants, publics, strict=True), 1)
+    ]
+    # One INSERT for the lot: an exam start storm is many of these at once.
+    AttemptQuestion.objects.bulk_create(questions)
+    return attempt, questions
 
 
 def _attempt_in_progress(member: User, quiz: Quiz) -> Attempt | None:
@@ -359,15 +390,15 @@ def _question_for_answer(
     variant only ``variant_kind`` and ``variant_choices`` (the variant and the public payload are most
     of a question's bytes, and answering reads neither).
 
-    On PostgreSQL the attempt row is locked first, in a statement of its own, so that this query sees
-    whatever a concurrent submit to the same attempt committed. SQLite has no row locks: a transaction
-    there holds the one write lock from its start (``transaction_mode`` IMMEDIATE).
+    On PostgreSQL the query locks the attempt row (FOR UPDATE OF), so closing the attempt waits for
+    this answer and this answer for the closing (then it sees the attempt closed). Two submits of one
+    answer at once: the second may not see the first's answer, and its INSERT then fails on the one
+    answer per question; ``answer_submit`` runs it again, and it does. SQLite has no row locks: a
+    transaction there holds the one write lock from its start (``transaction_mode`` IMMEDIATE).
     """
     member = signed_in(user)
     if member is None:
         raise AttemptNotFound(_("There is no such attempt among yours."))
-    if connection.features.has_select_for_update:
-        list(Attempt.objects.select_for_update().filter(pk=attempt_id, user=member).values_list("pk"))
     query = (
         AttemptQuestion.objects.filter(attempt_id=attempt_id, attempt__user=member, position=position)
         .select_related("attempt__quiz", "answer", "draft")
@@ -377,6 +408,8 @@ def _question_for_answer(
     if idempotency_key:
         used = Answer.objects.filter(attempt_id=attempt_id, idempotency_key=idempotency_key)
         query = query.annotate(key_position=Subquery(used.values("question__position")[:1]))
+    if connection.features.has_select_for_update:
+        query = query.select_for_update(of=("attempt",))
     question = query.first()
     if question is None:
         attempt = _attempt_lock(user, attempt_id)  # AttemptNotFound if it is not theirs
@@ -388,7 +421,6 @@ def _question_for_answer(
     return question
 
 
-@transaction.atomic
 def answer_submit(
     *,
     user: UserLike,
@@ -404,10 +436,21 @@ def answer_submit(
     Returns ``(answer, created)``. A repeated ``idempotency_key`` returns the first answer unchanged.
     An answer that was graded as malformed (format error) is replaced; any other is final.
     """
-    now = now or timezone.now()
-    question = _question_for_answer(
-        user, attempt if isinstance(attempt, int) else attempt.pk, position, idempotency_key
+    attempt_id = attempt if isinstance(attempt, int) else attempt.pk
+    return _retrying_on_conflict(
+        lambda: _answer_submit(user, attempt_id, position, response, idempotency_key, now or timezone.now())
     )
+
+
+def _answer_submit(
+    user: UserLike,
+    attempt_id: int,
+    position: int,
+    response: dict[str, Any],
+    idempotency_key: str | None,
+    now: datetime,
+) -> tuple[Answer, bool]:
+    question = _question_for_answer(user, attempt_id, position, idempotency_key)
     locked = question.attempt
     answer: Answer | None = getattr(question, "answer", None)
     key_position = getattr(question, "key_position", None)

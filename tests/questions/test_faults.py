@@ -379,3 +379,19 @@ def test_fault_same_answer_posted_twice_concurrently_one_answer(
         assert sorted(status for status, _ in results) == [201, 409], results
     _wait_for(_all_graded(exam, QUESTIONS), 20, "the worker to grade the answers")
     _assert_graded_exactly_once(exam, QUESTIONS)
+
+
+def test_fault_same_start_posted_twice_concurrently_one_attempt(
+    live_server: Any, student: User, exam: Attempt
+) -> None:
+    """Two simultaneous starts of one quiz open one attempt: one gets 201, the other the same attempt
+    with 200 (whichever way the race goes: seen before writing, or lost on the constraint)."""
+    token = Token.objects.create(user=student).key
+    for round_ in range(3):
+        quiz = services.quiz_create(
+            course=exam.quiz.course, title=f"Race {round_}", slots=[("next_state", "easy")] * 3
+        )
+        results = _post_together(f"{live_server.url}/api/v1/quizzes/{quiz.pk}/attempts/", token, {}, key=None)
+        assert sorted(status for status, _ in results) == [200, 201], results
+        assert len({body["id"] for _, body in results}) == 1
+        assert Attempt.objects.filter(user=student, quiz=quiz).count() == 1

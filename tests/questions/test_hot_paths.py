@@ -1,0 +1,140 @@
+"""The two requests of an exam-start storm (start an attempt, submit an answer): what they return,
+how many queries they make, and that a concurrent duplicate is resolved by the constraints.
+
+Speed itself is measured by ``python -m bench.storm``, not here; the query counts keep the hot paths
+from quietly growing a query per question or per request (a deferred column read late, say).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from django.db import IntegrityError, connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
+
+from questions import services
+from questions.engine import ENGINE_VERSION
+from questions.generators.diagrams import state_diagrams
+from questions.models import Attempt, Course, Quiz
+from tests.conftest import key_choice
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def mixed_quiz(course: Course) -> Quiz:
+    """A question with the shared state diagram (which_event) and one with its own (ladder)."""
+    return services.quiz_create(
+        course=course,
+        title="Mixed",
+        slots=[("which_event", "easy"), ("ladder", "easy"), ("next_state", "easy")],
+    )
+
+
+def _writes(queries: list[dict[str, Any]]) -> list[str]:
+    return [
+        q["sql"].split()[0].upper()
+        for q in queries
+        if q["sql"].split()[0].upper() in {"INSERT", "UPDATE", "DELETE"}
+    ]
+
+
+def test_start_links_the_shared_diagram_and_inlines_its_own(api: APIClient, mixed_quiz: Quiz) -> None:
+    """The plain state diagram is a link (diagram_url), a question's own diagram stays inline."""
+    for lang in ("en", "zh-hans"):
+        if lang == "zh-hans":
+            api.post(f"/api/v1/attempts/{Attempt.objects.get().pk}/submit/")
+        body = api.post(f"/api/v1/quizzes/{mixed_quiz.pk}/attempts/?lang={lang}").json()
+        by_family = {q["family"]: q for q in body["questions"]}
+        shared = by_family["which_event"]
+        assert shared["diagram_svg"] is None
+        assert shared["diagram_url"] == f"/diagrams/state/{lang}.svg?v={ENGINE_VERSION}"
+        own = by_family["ladder"]
+        assert own["diagram_url"] is None
+        assert own["diagram_svg"] is None or own["diagram_svg"].startswith("<svg")
+        assert by_family["next_state"]["diagram_svg"] is None
+        assert by_family["next_state"]["diagram_url"] is None
+        # The same attempt read back says the same.
+        again = api.get(f"/api/v1/attempts/{body['id']}/questions/", {"lang": lang}).json()
+        assert {q["family"]: (q["diagram_svg"], q["diagram_url"]) for q in again} == {
+            f: (q["diagram_svg"], q["diagram_url"]) for f, q in by_family.items()
+        }
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-hans"])
+def test_shared_diagram_is_served_to_anyone_and_cacheable(client: Any, lang: str) -> None:
+    response = client.get(f"/diagrams/state/{lang}.svg", {"v": ENGINE_VERSION})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("image/svg+xml")
+    assert response.content.decode() == state_diagrams()[lang]
+    assert "public" in response["Cache-Control"]
+    assert "default-src 'none'" in response["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize("path", ["/diagrams/state/fr.svg", "/diagrams/ladder/en.svg"])
+def test_unknown_diagram_404(client: Any, path: str) -> None:
+    assert client.get(path).status_code == 404
+
+
+def test_start_query_count(api: APIClient, quiz: Quiz) -> None:
+    """Starting reads the quiz (with role and open attempt), its slots and the earlier attempts, then
+    writes the attempt and its questions in one INSERT each: whatever the number of questions."""
+    with CaptureQueriesContext(connection) as captured:
+        response = api.post(f"/api/v1/quizzes/{quiz.pk}/attempts/")
+    assert response.status_code == 201
+    assert _writes(captured.captured_queries) == ["INSERT", "INSERT"]
+    # Auth (session + user), quiz, slots, earlier attempts, 2 inserts; and the transaction's own.
+    statements = [
+        q for q in captured.captured_queries if not q["sql"].upper().startswith(("SAVEPOINT", "RELEASE"))
+    ]
+    assert len(statements) <= 7, [q["sql"][:80] for q in statements]
+
+
+def test_submit_query_count(api: APIClient, attempt: Attempt) -> None:
+    """Submitting reads the question with its attempt, quiz, answer, draft and key use in one query,
+    then inserts the answer: the stored variant and public payload are never read."""
+    body = {"question": 1, "response": {"choice": key_choice(attempt, 1)}}
+    with CaptureQueriesContext(connection) as captured:
+        response = api.post(
+            f"/api/v1/attempts/{attempt.pk}/answers/",
+            data=json.dumps(body),
+            content_type="application/json",
+            HTTP_IDEMPOTENCY_KEY="k-1",
+        )
+    assert response.status_code == 201, response.content
+    assert _writes(captured.captured_queries) == ["INSERT"]
+    reads = [q["sql"] for q in captured.captured_queries if q["sql"].upper().startswith("SELECT")]
+    question_reads = [sql for sql in reads if "questions_attemptquestion" in sql]
+    assert len(question_reads) == 1
+    selected = question_reads[0].split(" FROM ")[0]
+    assert '"public"' not in selected
+    assert (
+        '"variant"' not in selected.replace("variant_kind", "").replace("variant_choices", "").split(",")[0]
+    )
+
+
+def test_retrying_on_conflict_runs_again_then_gives_up() -> None:
+    """A unique-constraint conflict (a concurrent request committed first) runs the work again, in a
+    fresh transaction; a conflict that persists is raised, not swallowed."""
+    calls: list[int] = []
+
+    def conflict_once() -> str:
+        calls.append(1)
+        if len(calls) == 1:
+            raise IntegrityError("UNIQUE constraint failed")
+        return "second time"
+
+    assert services._retrying_on_conflict(conflict_once) == "second time"
+    assert len(calls) == 2
+
+    def always() -> None:
+        calls.append(1)
+        raise IntegrityError("UNIQUE constraint failed")
+
+    calls.clear()
+    with pytest.raises(IntegrityError):
+        services._retrying_on_conflict(always, tries=3)
+    assert len(calls) == 3
