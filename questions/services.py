@@ -5,6 +5,7 @@ Services never enqueue tasks: the views and tasks that call them do (``task.dela
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import secrets
@@ -255,7 +256,8 @@ def attempt_start(*, user: UserLike, quiz: Quiz | int, now: datetime | None = No
 
 
 def _retrying_on_conflict(work: Callable[[], _T], tries: int = 3) -> _T:
-    """``work()`` (one transaction), run again if a concurrent request won a unique constraint first.
+    """``work()``, run again if a concurrent request won a unique constraint first. ``work`` owns its
+    transaction (so a conflict has rolled it back when it gets here).
 
     Two starts of one attempt, or two submits of one answer, at the same moment: the constraints
     (one open attempt per student and quiz, one number per attempt, one answer per question, one
@@ -263,8 +265,7 @@ def _retrying_on_conflict(work: Callable[[], _T], tries: int = 3) -> _T:
     """
     for remaining in reversed(range(tries)):
         try:
-            with transaction.atomic():
-                return work()
+            return work()
         except IntegrityError:
             if remaining == 0:
                 raise
@@ -279,45 +280,51 @@ def _attempt_create(
     publics: list[Any],
     now: datetime,
 ) -> tuple[Attempt, list[AttemptQuestion] | None]:
-    """The write part of ``attempt_start``: ``(attempt, questions)``, or ``(open attempt, None)``."""
+    """The write part of ``attempt_start``: ``(attempt, questions)``, or ``(open attempt, None)``.
+
+    The earlier attempts are read before the transaction (on SQLite it holds the one write lock from
+    its first statement): a concurrent start that wrote meanwhile makes this INSERT fail on a
+    constraint (one open attempt, one number per attempt), and ``attempt_start`` runs it again.
+    """
     earlier = list(Attempt.objects.filter(user=member, quiz=quiz).values_list("status", "number"))
+    current = None
     if any(status == Attempt.Status.IN_PROGRESS for status, _number in earlier):
         current = _attempt_in_progress(member, quiz)
-        if current is not None:
-            if attempt_is_open(attempt=current, now=now):
-                return current, None
-            _attempt_close(current, now)
-    used = len(earlier)
-    if quiz.max_attempts is not None and used >= quiz.max_attempts:
+        if current is not None and attempt_is_open(attempt=current, now=now):
+            return current, None
+    if quiz.max_attempts is not None and len(earlier) >= quiz.max_attempts:
         raise NoAttemptsLeft(
             _("You have used all %(count)s attempts at this quiz.") % {"count": quiz.max_attempts},
             details={"max_attempts": quiz.max_attempts},
         )
-    attempt = Attempt.objects.create(
-        user=member,
-        quiz=quiz,
-        number=max((number for _status, number in earlier), default=0) + 1,
-        started_at=now,
-        deadline=_attempt_deadline(quiz, now),
-    )
-    questions = [
-        AttemptQuestion(
-            attempt=attempt,
-            slot=slot,
-            position=position,
-            family=variant.family,
-            seed=variant.seed,
-            difficulty=variant.difficulty,
-            engine_version=variant.engine_version,
-            points=slot.points,
-            # Stored JSON goes in as it is (no decoding, no encoding) unless shuffled above.
-            public=public,
-            variant=variant.stored,
+    with transaction.atomic():
+        if current is not None:
+            _attempt_close(current, now)  # its time is up
+        attempt = Attempt.objects.create(
+            user=member,
+            quiz=quiz,
+            number=max((number for _status, number in earlier), default=0) + 1,
+            started_at=now,
+            deadline=_attempt_deadline(quiz, now),
         )
-        for position, (slot, variant, public) in enumerate(zip(slots, variants, publics, strict=True), 1)
-    ]
-    # One INSERT for the lot: an exam start storm is many of these at once.
-    AttemptQuestion.objects.bulk_create(questions)
+        questions = [
+            AttemptQuestion(
+                attempt=attempt,
+                slot=slot,
+                position=position,
+                family=variant.family,
+                seed=variant.seed,
+                difficulty=variant.difficulty,
+                engine_version=variant.engine_version,
+                points=slot.points,
+                # Stored JSON goes in as it is (no decoding, no encoding) unless shuffled above.
+                public=public,
+                variant=variant.stored,
+            )
+            for position, (slot, variant, public) in enumerate(zip(slots, variants, publics, strict=True), 1)
+        ]
+        # One INSERT for the lot: an exam start storm is many of these at once.
+        AttemptQuestion.objects.bulk_create(questions)
     return attempt, questions
 
 
@@ -450,29 +457,55 @@ def _answer_submit(
     idempotency_key: str | None,
     now: datetime,
 ) -> tuple[Answer, bool]:
-    question = _question_for_answer(user, attempt_id, position, idempotency_key)
-    locked = question.attempt
-    answer: Answer | None = getattr(question, "answer", None)
-    key_position = getattr(question, "key_position", None)
-    if key_position is not None:
-        if key_position != position:
-            raise IdempotencyKeyReused(
-                _("This idempotency key was already used for another question."),
-                details={"idempotency_key": idempotency_key},
-            )
-        if answer is not None:
-            return answer, False
-    _attempt_check_open(locked, now)
-    _response_check(question, response)
-    # The answer supersedes whatever was being composed.
+    # PostgreSQL: the read (which locks the attempt row) and the write are one transaction. SQLite: a
+    # transaction holds the database's one write lock from its first statement, so the read comes
+    # before it, and the transaction holds the lock for a look at the attempt's status and the write.
+    row_locks = connection.features.has_select_for_update
+    with transaction.atomic() if row_locks else contextlib.nullcontext():
+        question = _question_for_answer(user, attempt_id, position, idempotency_key)
+        locked = question.attempt
+        answer: Answer | None = getattr(question, "answer", None)
+        key_position = getattr(question, "key_position", None)
+        if key_position is not None:
+            if key_position != position:
+                raise IdempotencyKeyReused(
+                    _("This idempotency key was already used for another question."),
+                    details={"idempotency_key": idempotency_key},
+                )
+            if answer is not None:
+                return answer, False
+        _attempt_check_open(locked, now)
+        _response_check(question, response)
+        with transaction.atomic(savepoint=not row_locks):
+            if not row_locks:
+                _attempt_check_still_open(locked, now)
+            return _answer_write(question, answer, response, idempotency_key, now)
+
+
+def _attempt_check_still_open(attempt: Attempt, now: datetime) -> None:
+    """SQLite, in the write transaction: refuse if ``attempt`` was closed since it was read."""
+    status = Attempt.objects.filter(pk=attempt.pk).values_list("status", flat=True).first()
+    if status != Attempt.Status.IN_PROGRESS:
+        attempt.refresh_from_db(fields=["status", "submitted_at"])
+        _attempt_check_open(attempt, now)
+
+
+def _answer_write(
+    question: AttemptQuestion,
+    answer: Answer | None,
+    response: dict[str, Any],
+    idempotency_key: str | None,
+    now: datetime,
+) -> tuple[Answer, bool]:
+    """Store the answer to ``question`` (replacing ``answer`` if it was malformed); its draft goes."""
     draft: Draft | None = getattr(question, "draft", None)
     if draft is not None:
+        # The answer supersedes whatever was being composed.
         draft.delete()
-
     if answer is not None:
         if answer.format_error is None:
             raise AlreadyAnswered(
-                _("You have already answered question %(position)s.") % {"position": position},
+                _("You have already answered question %(position)s.") % {"position": question.position},
                 details={"answer": answer.pk},
             )
         answer.response = response
@@ -489,7 +522,7 @@ def _answer_submit(
         answer.save()
         return answer, True
     answer = Answer.objects.create(
-        attempt=locked,
+        attempt=question.attempt,
         question=question,
         response=response,
         idempotency_key=idempotency_key or "",
