@@ -20,8 +20,9 @@ Phases, in order:
   burst      B answers posted as fast as 32 connections can, graded as they come (so at most as fast
              as they are posted)
   backlog    B answers posted with the worker stopped; then the worker drains them: grading capacity
-Latencies are client-side (connect to last byte); submit-to-graded is server-side (answer created_at
-to graded_at). "Lost" = answered (201) but not graded when the phase's wait ends.
+Every answer carries an Idempotency-Key, as the browser's do. Latencies are client-side (connect to
+last byte); submit-to-graded is server-side (answer created_at to graded_at). "Lost" = answered (201)
+but not graded when the phase's wait ends.
 """
 
 from __future__ import annotations

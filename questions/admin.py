@@ -18,8 +18,10 @@ from questions.models import (
     Attempt,
     AttemptQuestion,
     Course,
+    Draft,
     Enrollment,
     GradingIssue,
+    PracticeAnswer,
     Quiz,
     QuizSlot,
     RegradeRecord,
@@ -206,4 +208,38 @@ class RegradeRecordAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     readonly_fields = [f.name for f in RegradeRecord._meta.fields]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(Draft)
+class DraftAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Autosaved responses of attempts in progress (they become answers when the attempt closes)."""
+
+    list_display = ["id", "attempt", "question", "saved_at"]
+    raw_id_fields = ["attempt", "question"]
+    readonly_fields = [f.name for f in Draft._meta.fields]
+    date_hierarchy = "saved_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(PracticeAnswer)
+class PracticeAnswerAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Practice answers, graded at once: what the dashboard's per-skill mastery is counted from."""
+
+    list_display = ["id", "user", "family", "difficulty", "score", "misconception", "created_at"]
+    list_filter = ["family", "difficulty"]
+    search_fields = ["user__username", "family", "misconception"]
+    raw_id_fields = ["user"]
+    readonly_fields = [f.name for f in PracticeAnswer._meta.fields]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False

@@ -130,18 +130,14 @@ def quiz_get_for_user(*, user: UserLike, quiz_id: int, with_slot_count: bool = T
     """The quiz, if ``user`` may see it (published, or in a course they teach); QuizNotFound otherwise.
 
     One query, a join on the user's own enrollment (unique per course, so no fan-out). The quiz carries
-    ``viewer_role`` and ``open_attempt_id`` (the user's attempt still in progress, if any), and
-    ``slot_count`` unless told not to (starting an attempt reads the slots themselves)."""
+    ``viewer_role``, and ``slot_count`` unless told not to (starting an attempt reads the slots)."""
     member = signed_in(user)
     quiz = None
     if member is not None:
-        in_progress = Attempt.objects.filter(
-            quiz=OuterRef("pk"), user=member, status=Attempt.Status.IN_PROGRESS
-        ).values("pk")[:1]
         quizzes = (
             Quiz.objects.filter(pk=quiz_id, course__enrollments__user=member)
             .select_related("course")
-            .annotate(viewer_role=F("course__enrollments__role"), open_attempt_id=Subquery(in_progress))
+            .annotate(viewer_role=F("course__enrollments__role"))
         )
         if with_slot_count:
             quizzes = quizzes.annotate(slot_count=_slot_count())

@@ -222,7 +222,8 @@ def attempt_start(*, user: UserLike, quiz: Quiz | int, now: datetime | None = No
     quiz = quiz_get_for_user(user=user, quiz_id=quiz_id, with_slot_count=False)
     if member is None:
         raise QuizNotFound(_("There is no such quiz in your courses."))
-    if quiz.open_attempt_id is not None:  # type: ignore[attr-defined]
+    earlier = _attempts_earlier(member, quiz)
+    if any(status == Attempt.Status.IN_PROGRESS for status, _number in earlier):
         current = _attempt_in_progress(member, quiz)
         if current is not None and attempt_is_open(attempt=current, now=now):
             return current, False
@@ -241,9 +242,13 @@ def attempt_start(*, user: UserLike, quiz: Quiz | int, now: datetime | None = No
         _public_shuffled(variant.public.value(), shuffler) if quiz.shuffle else variant.public
         for variant in variants
     ]
-    attempt, questions = _retrying_on_conflict(
-        lambda: _attempt_create(member, quiz, slots, variants, publics, now)
-    )
+    first_read = [earlier]  # the first try uses the read above; a try after a conflict reads again
+
+    def create() -> tuple[Attempt, list[AttemptQuestion] | None]:
+        prior = first_read.pop() if first_read else _attempts_earlier(member, quiz)
+        return _attempt_create(member, quiz, slots, variants, publics, now, prior)
+
+    attempt, questions = _retrying_on_conflict(create)
     if questions is None:
         return attempt, False
     for question in questions:
@@ -279,14 +284,15 @@ def _attempt_create(
     variants: list[DrawnVariant],
     publics: list[Any],
     now: datetime,
+    earlier: list[tuple[str, int]],
 ) -> tuple[Attempt, list[AttemptQuestion] | None]:
     """The write part of ``attempt_start``: ``(attempt, questions)``, or ``(open attempt, None)``.
 
-    The earlier attempts are read before the transaction (on SQLite it holds the one write lock from
-    its first statement): a concurrent start that wrote meanwhile makes this INSERT fail on a
-    constraint (one open attempt, one number per attempt), and ``attempt_start`` runs it again.
+    ``earlier`` (the student's attempts at the quiz: status, number) was read before the transaction
+    (on SQLite it holds the one write lock from its first statement): a concurrent start that wrote
+    meanwhile makes this INSERT fail on a constraint (one open attempt, one number per attempt), and
+    ``attempt_start`` runs it again with a fresh read.
     """
-    earlier = list(Attempt.objects.filter(user=member, quiz=quiz).values_list("status", "number"))
     current = None
     if any(status == Attempt.Status.IN_PROGRESS for status, _number in earlier):
         current = _attempt_in_progress(member, quiz)
@@ -326,6 +332,10 @@ def _attempt_create(
         # One INSERT for the lot: an exam start storm is many of these at once.
         AttemptQuestion.objects.bulk_create(questions)
     return attempt, questions
+
+
+def _attempts_earlier(member: User, quiz: Quiz) -> list[tuple[str, int]]:
+    return list(Attempt.objects.filter(user=member, quiz=quiz).values_list("status", "number"))
 
 
 def _attempt_in_progress(member: User, quiz: Quiz) -> Attempt | None:

@@ -70,3 +70,16 @@ def test_admin_grading_issues_reenqueue_grades_them(
     assert "2 answers sent for grading again." in response.content.decode()
     graded = Answer.objects.filter(pk__in=[stuck.pk, failed.pk])
     assert {(a.status, a.score, a.grading_attempts) for a in graded} == {(Answer.Status.GRADED, 1.0, 1)}
+
+
+def test_admin_lists_drafts_and_practice_answers_read_only(
+    admin_client_: Client, student: User, attempt: Attempt
+) -> None:
+    """Drafts and practice answers are in the admin, to look at, not to edit or add."""
+    services.draft_save(user=student, attempt=attempt, position=1, response={"choice": "a"})
+    drafts = admin_client_.get("/admin/questions/draft/")
+    assert drafts.status_code == 200
+    assert "1 draft" in drafts.content.decode()
+    assert admin_client_.get("/admin/questions/draft/add/").status_code == 403
+    assert admin_client_.get("/admin/questions/practiceanswer/").status_code == 200
+    assert admin_client_.get("/admin/questions/practiceanswer/add/").status_code == 403
