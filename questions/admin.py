@@ -211,14 +211,8 @@ class RegradeRecordAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return False
 
 
-@admin.register(Draft)
-class DraftAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    """Autosaved responses of attempts in progress (they become answers when the attempt closes)."""
-
-    list_display = ["id", "attempt", "question", "saved_at"]
-    raw_id_fields = ["attempt", "question"]
-    readonly_fields = [f.name for f in Draft._meta.fields]
-    date_hierarchy = "saved_at"
+class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Records the app writes (never added or edited by hand here)."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -227,8 +221,18 @@ class DraftAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return False
 
 
+@admin.register(Draft)
+class DraftAdmin(ReadOnlyAdmin):
+    """Autosaved responses of attempts in progress (they become answers when the attempt closes)."""
+
+    list_display = ["id", "attempt", "question", "saved_at"]
+    raw_id_fields = ["attempt", "question"]
+    readonly_fields = [f.name for f in Draft._meta.fields]
+    date_hierarchy = "saved_at"
+
+
 @admin.register(PracticeAnswer)
-class PracticeAnswerAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class PracticeAnswerAdmin(ReadOnlyAdmin):
     """Practice answers, graded at once: what the dashboard's per-skill mastery is counted from."""
 
     list_display = ["id", "user", "family", "difficulty", "score", "misconception", "created_at"]
@@ -237,9 +241,3 @@ class PracticeAnswerAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     raw_id_fields = ["user"]
     readonly_fields = [f.name for f in PracticeAnswer._meta.fields]
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
