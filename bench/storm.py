@@ -661,7 +661,7 @@ class Bench:
         self.burst_rows(phase, ids, 0, stack, live=False)
 
     def ratio_row(self, name: str, ratio: float, target: float) -> None:
-        self.rows.append(Row("ratio", name, f"{ratio:5.2f}", f">= {target:.2f}", ratio >= target))
+        self.rows.append(Row("ratio", name, f"{ratio:5.3f}", f">= {target:.2f}", ratio >= target))
 
     def print_table(self) -> None:
         cores = os.cpu_count()
