@@ -16,7 +16,7 @@ from typing import Any
 
 import fsrs
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -100,14 +100,17 @@ def course_get_for_user(*, user: UserLike, course_id: int) -> Course:
 
 def _visible_quizzes(user: UserLike, *, with_slot_count: bool = True) -> QuerySet[Quiz]:
     """The quizzes ``user`` may see: published ones of their courses, and every one of a course they
-    teach. Membership is an EXISTS test (no join to fan out, so no DISTINCT)."""
+    teach. The one place this rule lives. A join on the user's own enrollment (one per course, so no
+    fan-out and no DISTINCT); each quiz carries ``viewer_role``, and ``slot_count`` unless told not to."""
     member = signed_in(user)
     if member is None:
         return Quiz.objects.none()
-    enrolled = Enrollment.objects.filter(course_id=OuterRef("course_id"), user=member)
-    quizzes = Quiz.objects.filter(
-        Q(Exists(enrolled), is_published=True) | Q(Exists(enrolled.filter(role=Enrollment.Role.INSTRUCTOR)))
-    ).select_related("course")
+    quizzes = (
+        Quiz.objects.filter(course__enrollments__user=member)
+        .annotate(viewer_role=F("course__enrollments__role"))
+        .filter(Q(is_published=True) | Q(viewer_role=Enrollment.Role.INSTRUCTOR))
+        .select_related("course")
+    )
     if with_slot_count:
         quizzes = quizzes.annotate(slot_count=_slot_count())
     return quizzes
@@ -127,22 +130,10 @@ def quiz_list_for_user(*, user: UserLike, course_id: int | None = None) -> Query
 
 
 def quiz_get_for_user(*, user: UserLike, quiz_id: int, with_slot_count: bool = True) -> Quiz:
-    """The quiz, if ``user`` may see it (published, or in a course they teach); QuizNotFound otherwise.
-
-    One query, a join on the user's own enrollment (unique per course, so no fan-out). The quiz carries
-    ``viewer_role``, and ``slot_count`` unless told not to (starting an attempt reads the slots)."""
-    member = signed_in(user)
-    quiz = None
-    if member is not None:
-        quizzes = (
-            Quiz.objects.filter(pk=quiz_id, course__enrollments__user=member)
-            .select_related("course")
-            .annotate(viewer_role=F("course__enrollments__role"))
-        )
-        if with_slot_count:
-            quizzes = quizzes.annotate(slot_count=_slot_count())
-        quiz = quizzes.first()
-    if quiz is None or not (quiz.is_published or quiz.viewer_role == Enrollment.Role.INSTRUCTOR):
+    """The quiz, if ``user`` may see it; QuizNotFound otherwise. One query (see ``_visible_quizzes``);
+    starting an attempt asks for no ``slot_count`` (it reads the slots themselves)."""
+    quiz = _visible_quizzes(user, with_slot_count=with_slot_count).filter(pk=quiz_id).first()
+    if quiz is None:
         raise QuizNotFound(_("There is no such quiz in your courses."))
     return quiz
 
