@@ -129,6 +129,16 @@ def question_payload(question: AttemptQuestion, lang: str) -> dict[str, Any]:
     }
 
 
+def attempt_detail_data(attempt: Attempt, questions: list[AttemptQuestion], lang: str) -> dict[str, Any]:
+    """``AttemptDetailSerializer``'s output: the attempt through ``AttemptSerializer``, the questions as
+    ``question_payload`` builds them. Those are plain JSON values already in ``QuestionSerializer``'s
+    shape (a test holds them to it), so they skip its per-field walk: a 20-question attempt has about
+    1,400 fields, and a whole class starts one within seconds."""
+    return AttemptSerializer(attempt_payload(attempt, questions)).data | {
+        "questions": [question_payload(q, lang) for q in questions]
+    }
+
+
 def answer_payload(answer: Answer, lang: str) -> dict[str, Any]:
     result = None
     if selectors.attempt_review_allowed(attempt=answer.attempt):
@@ -210,12 +220,8 @@ class AttemptStartApi(APIView):
             questions: list[AttemptQuestion] = attempt.new_questions  # type: ignore[attr-defined]
         else:
             questions = selectors.attempt_questions_full(attempt=attempt, with_variant=False)
-        lang = request_lang(request)
-        body = attempt_payload(attempt, questions) | {
-            "questions": [question_payload(q, lang) for q in questions]
-        }
         return Response(
-            AttemptDetailSerializer(body).data,
+            attempt_detail_data(attempt, questions, request_lang(request)),
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
@@ -229,12 +235,8 @@ class AttemptDetailApi(APIView):
     def get(self, request: Request, attempt_id: int) -> Response:
         """One of your attempts with its questions (never their keys or explanations)."""
         attempt = selectors.attempt_get_for_user(user=request.user, attempt_id=attempt_id)
-        lang = request_lang(request)
         questions = selectors.attempt_questions_full(attempt=attempt, with_variant=False)
-        body = attempt_payload(attempt, questions) | {
-            "questions": [question_payload(q, lang) for q in questions]
-        }
-        return Response(AttemptDetailSerializer(body).data)
+        return Response(attempt_detail_data(attempt, questions, request_lang(request)))
 
 
 class AttemptQuestionListApi(APIView):
@@ -251,7 +253,7 @@ class AttemptQuestionListApi(APIView):
             question_payload(q, lang)
             for q in selectors.attempt_questions_full(attempt=attempt, with_variant=False)
         ]
-        return Response(QuestionSerializer(questions, many=True).data)
+        return Response(questions)  # already QuestionSerializer's output (see attempt_detail_data)
 
 
 class AttemptSubmitApi(APIView):

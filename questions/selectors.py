@@ -132,7 +132,9 @@ def quiz_list_for_user(*, user: UserLike, course_id: int | None = None) -> Query
 def quiz_get_for_user(*, user: UserLike, quiz_id: int, with_slot_count: bool = True) -> Quiz:
     """The quiz, if ``user`` may see it; QuizNotFound otherwise. One query (see ``_visible_quizzes``);
     starting an attempt asks for no ``slot_count`` (it reads the slots themselves)."""
-    quiz = _visible_quizzes(user, with_slot_count=with_slot_count).filter(pk=quiz_id).first()
+    # No ORDER BY (``first()`` would add the default one): the id is unique.
+    visible = _visible_quizzes(user, with_slot_count=with_slot_count)
+    quiz = next(iter(visible.filter(pk=quiz_id).order_by()[:1]), None)
     if quiz is None:
         raise QuizNotFound(_("There is no such quiz in your courses."))
     return quiz

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Func, JSONField, Max, Q, Subquery
+from django.db.models import Func, JSONField, Max, Q, QuerySet, Subquery
 from django.db.models.fields.json import KT, KeyTransform
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -77,6 +77,7 @@ from tcpquiz.errors import DomainError
 logger = logging.getLogger(__name__)
 
 _T = TypeVar("_T")
+_R = TypeVar("_R")
 
 # Seeds fit a signed 64-bit column on every database.
 _SEED_BITS = 62
@@ -260,6 +261,12 @@ def attempt_start(*, user: UserLike, quiz: Quiz | int, now: datetime | None = No
     return attempt, True
 
 
+def _one(query: QuerySet[Any, _R]) -> _R | None:
+    """The row a unique lookup finds, or None: ``first()`` without its ORDER BY (on a hot path, the
+    ordering costs compiling and, for some default orderings, a join)."""
+    return next(iter(query.order_by()[:1]), None)
+
+
 def _retrying_on_conflict(work: Callable[[], _T], tries: int = 3) -> _T:
     """``work()``, run again if a concurrent request won a unique constraint first. ``work`` owns its
     transaction (so a conflict has rolled it back when it gets here).
@@ -335,7 +342,7 @@ def _attempt_create(
 
 
 def _attempts_earlier(member: User, quiz: Quiz) -> list[tuple[str, int]]:
-    return list(Attempt.objects.filter(user=member, quiz=quiz).values_list("status", "number"))
+    return list(Attempt.objects.filter(user=member, quiz=quiz).order_by().values_list("status", "number"))
 
 
 def _attempt_in_progress(member: User, quiz: Quiz) -> Attempt | None:
@@ -423,11 +430,12 @@ def _question_for_answer(
         .annotate(variant_kind=KT("variant__kind"), variant_choices=KeyTransform("choices", "variant"))
     )
     if idempotency_key:
-        used = Answer.objects.filter(attempt_id=attempt_id, idempotency_key=idempotency_key)
+        # No ORDER BY (Answer's default one joins the question table): the key is unique.
+        used = Answer.objects.filter(attempt_id=attempt_id, idempotency_key=idempotency_key).order_by()
         query = query.annotate(key_position=Subquery(used.values("question__position")[:1]))
     if connection.features.has_select_for_update:
         query = query.select_for_update(of=("attempt",))
-    question = query.first()
+    question = _one(query)
     if question is None:
         attempt = _attempt_lock(user, attempt_id)  # AttemptNotFound if it is not theirs
         _attempt_check_open(attempt, timezone.now())
@@ -494,7 +502,7 @@ def _answer_submit(
 
 def _attempt_check_still_open(attempt: Attempt, now: datetime) -> None:
     """SQLite, in the write transaction: refuse if ``attempt`` was closed since it was read."""
-    status = Attempt.objects.filter(pk=attempt.pk).values_list("status", flat=True).first()
+    status = _one(Attempt.objects.filter(pk=attempt.pk).values_list("status", flat=True))
     if status != Attempt.Status.IN_PROGRESS:
         attempt.refresh_from_db(fields=["status", "submitted_at"])
         _attempt_check_open(attempt, now)

@@ -15,10 +15,13 @@ from django.db import IntegrityError, connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from questions import services
+from questions import api as api_module
+from questions import selectors, services
 from questions.engine import ENGINE_VERSION
 from questions.generators.diagrams import state_diagrams
+from questions.generators.registry import families
 from questions.models import Attempt, Course, Quiz
+from questions.serializers import AttemptDetailSerializer
 from tests.conftest import key_choice
 
 pytestmark = pytest.mark.django_db
@@ -114,6 +117,41 @@ def test_submit_query_count(api: APIClient, attempt: Attempt) -> None:
     assert (
         '"variant"' not in selected.replace("variant_kind", "").replace("variant_choices", "").split(",")[0]
     )
+
+
+def test_attempt_detail_data_is_what_the_serializer_gives(api: APIClient, course: Course) -> None:
+    """The start and attempt responses hand the questions over as ``question_payload`` built them, not
+    through ``QuestionSerializer``: for every family, in both languages, with an answer and a draft,
+    that is exactly what the serializer would have given."""
+    everything = services.quiz_create(
+        course=course, title="All", slots=[(name, "medium") for name in families()]
+    )
+    attempt_id = api.post(f"/api/v1/quizzes/{everything.pk}/attempts/").json()["id"]
+    api.put(
+        f"/api/v1/attempts/{attempt_id}/questions/2/draft/",
+        data=json.dumps({"response": {"choice": "x"}}),
+        content_type="application/json",
+    )
+    answered = api.post(
+        f"/api/v1/attempts/{attempt_id}/answers/",
+        data=json.dumps({"question": 1, "response": {"choice": key_choice(Attempt.objects.get(), 1)}}),
+        content_type="application/json",
+    )
+    assert answered.status_code == 201, answered.content
+    for lang in ("en", "zh-hans"):
+        attempt = Attempt.objects.get(pk=attempt_id)
+        questions = selectors.attempt_questions_full(attempt=attempt, with_variant=False)
+        fast = api_module.attempt_detail_data(attempt, questions, lang)
+        body = api_module.attempt_payload(attempt, questions) | {
+            "questions": [api_module.question_payload(q, lang) for q in questions]
+        }
+        assert json.loads(json.dumps(fast, default=str)) == json.loads(
+            json.dumps(AttemptDetailSerializer(body).data, default=str)
+        )
+        assert fast["questions"][0]["answer"] is not None
+        assert fast["questions"][1]["draft"] == {"choice": "x"}
+        listed = api.get(f"/api/v1/attempts/{attempt_id}/questions/?lang={lang}").json()
+        assert listed == json.loads(json.dumps(fast["questions"]))
 
 
 def test_retrying_on_conflict_runs_again_then_gives_up() -> None:
