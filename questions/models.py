@@ -6,6 +6,7 @@ one open attempt per user and quiz, one answer per attempt question, one idempot
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from django.conf import settings
@@ -245,11 +246,47 @@ class Attempt(models.Model):
         return f"{self.user} / {self.quiz} #{self.number}"
 
 
+def stored_variant_id() -> int:
+    """A random id (62 bits, so it fits a signed 64-bit column everywhere): see ``StoredVariant``."""
+    return secrets.randbits(62)
+
+
+class StoredVariant(models.Model):
+    """A generated variant, stored once and used by one attempt question.
+
+    Written ahead of time, in bulk, when a worker fills the variant pools (questions.variant_pool):
+    starting an attempt then writes only small rows that point here. Where there is no pool, the start
+    writes its variants itself. The id is random, not a sequence, so an id left in a pool names this
+    row or none: never another one (after the database was reset, say); the start then makes a new one.
+    A row no question uses (its pool was dropped) is deleted by ``stored_variants_prune``.
+    """
+
+    id = models.BigIntegerField(primary_key=True, default=stored_variant_id, editable=False)
+    family = models.CharField(_("question family"), max_length=64)
+    seed = models.BigIntegerField(_("seed"))
+    difficulty = models.CharField(_("difficulty"), max_length=8, choices=QuizSlot.Difficulty.choices)
+    engine_version = models.CharField(_("engine version"), max_length=32)
+    # {"en": {...}, "zh-hans": {...}}: Variant.public(lang) for each language.
+    public = VariantJSONField(_("public payload"))
+    # The whole variant (questions.variant_store.variant_to_json): key, explanation, misconceptions.
+    variant = VariantJSONField(_("stored variant"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("stored variant")
+        verbose_name_plural = _("stored variants")
+        indexes = [models.Index(fields=["created_at"], name="storedvariant_created")]
+
+    def __str__(self) -> str:
+        return f"{self.family} (seed {self.seed}, {self.difficulty})"
+
+
 class AttemptQuestion(models.Model):
     """The variant an attempt drew for one slot, stored so it is never regenerated per request.
 
-    ``(family, seed, difficulty, engine_version)`` can recompute it; ``public`` caches what a student
-    may see (per language), ``variant`` the whole generated question incl. key and explanation.
+    ``(family, seed, difficulty, engine_version)`` can recompute it; ``stored`` holds what a student
+    may see (``public``, per language) and the whole generated question incl. key and explanation
+    (``variant``). ``choice_order`` is set when the quiz shuffles choices: the order they are shown in.
     """
 
     attempt = models.ForeignKey(
@@ -264,10 +301,11 @@ class AttemptQuestion(models.Model):
     difficulty = models.CharField(_("difficulty"), max_length=8, choices=QuizSlot.Difficulty.choices)
     engine_version = models.CharField(_("engine version"), max_length=32)
     points = models.PositiveIntegerField(_("points"), default=1)
-    # {"en": {...}, "zh-hans": {...}}: Variant.public(lang) for each language.
-    public = VariantJSONField(_("public payload"))
-    # The whole variant (questions.variant_store.variant_to_json): key, explanation, misconceptions.
-    variant = VariantJSONField(_("stored variant"))
+    stored = models.OneToOneField(
+        StoredVariant, on_delete=models.PROTECT, related_name="question", verbose_name=_("stored variant")
+    )
+    # The choices' indexes in the order shown (a shuffled quiz); None: as generated.
+    choice_order = models.JSONField(_("choice order"), null=True, blank=True)
 
     class Meta:
         ordering = ["attempt_id", "position"]
@@ -282,8 +320,34 @@ class AttemptQuestion(models.Model):
         return f"{self.attempt} Q{self.position} ({self.family}, seed {self.seed})"
 
     @property
+    def public(self) -> dict[str, Any]:
+        """What the student may see, per language, with the choices in the order they are shown."""
+        shown = self.__dict__.get("_public")
+        if shown is None:
+            shown = choices_ordered(self.stored.public, self.choice_order)
+            self.__dict__["_public"] = shown
+        return shown
+
+    @public.setter
+    def public(self, value: dict[str, Any]) -> None:
+        # Already ordered (a start hands over the payloads it built; nothing is stored by this).
+        self.__dict__["_public"] = value
+
+    @property
+    def variant(self) -> dict[str, Any]:
+        variant: dict[str, Any] = self.stored.variant
+        return variant
+
+    @property
     def key(self) -> Any:
         return self.variant["key"]
+
+
+def choices_ordered(public: dict[str, Any], order: list[int] | None) -> dict[str, Any]:
+    """``public`` (every language) with its choices in ``order`` (indexes); as it is if None."""
+    if not order:
+        return public
+    return {lang: shown | {"choices": [shown["choices"][i] for i in order]} for lang, shown in public.items()}
 
 
 class Answer(models.Model):

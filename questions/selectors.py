@@ -187,16 +187,8 @@ def attempt_is_open(*, attempt: Attempt, now: datetime | None = None) -> bool:
     return quiz_is_open(quiz=attempt.quiz, now=now)
 
 
-def attempt_questions(*, attempt: Attempt) -> list[AttemptQuestion]:
-    """The attempt's questions in order, each with ``answer_or_none`` set (no extra query per question)."""
-    questions = list(attempt.questions.select_related("answer").order_by("position"))
-    for question in questions:
-        question.answer_or_none = getattr(question, "answer", None)  # type: ignore[attr-defined]
-    return questions
-
-
 def attempt_question_get(*, attempt: Attempt, position: int) -> AttemptQuestion:
-    question = attempt.questions.filter(position=position).first()
+    question = attempt.questions.select_related("stored").filter(position=position).first()
     if question is None:
         raise UnknownQuestion(
             _("This attempt has no question number %(position)s.") % {"position": position},
@@ -277,7 +269,7 @@ def answer_get_for_user(*, user: UserLike, answer_id: int) -> Answer:
     answer = None
     if member is not None:
         answer = (
-            Answer.objects.select_related("question", "attempt", "attempt__quiz")
+            Answer.objects.select_related("question__stored", "attempt", "attempt__quiz")
             .filter(pk=answer_id, attempt__user=member)
             .first()
         )
@@ -741,8 +733,8 @@ def attempt_questions_full(*, attempt: Attempt, with_variant: bool = True) -> li
     ``with_variant=False`` leaves out the stored variants (keys, explanations): the public payloads
     are all a student's question list needs, and the variants are the larger part to read.
     """
-    query = attempt.questions.select_related("answer", "draft").order_by("position")
-    questions = list(query if with_variant else query.defer("variant"))
+    query = attempt.questions.select_related("answer", "draft", "stored").order_by("position")
+    questions = list(query if with_variant else query.defer("stored__variant"))
     for question in questions:
         question.answer_or_none = getattr(question, "answer", None)  # type: ignore[attr-defined]
         question.draft_or_none = getattr(question, "draft", None)  # type: ignore[attr-defined]
@@ -1229,7 +1221,7 @@ def skill_history(*, user: UserLike, limit: int = HISTORY_LIMIT) -> list[SkillEv
     graded = (
         Answer.objects.filter(attempt__user=member, status=Answer.Status.GRADED, format_error__isnull=True)
         .order_by("-graded_at")
-        .values_list("graded_at", "score", "question__variant__skills")[:limit]
+        .values_list("graded_at", "score", "question__stored__variant__skills")[:limit]
     )
     practised = (
         PracticeAnswer.objects.filter(user=member)

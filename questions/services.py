@@ -20,7 +20,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Func, JSONField, Max, Q, QuerySet, Subquery
-from django.db.models.fields.json import KT, KeyTransform
+from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -58,6 +58,8 @@ from questions.models import (
     Quiz,
     QuizSlot,
     RegradeRecord,
+    StoredVariant,
+    choices_ordered,
 )
 from questions.selectors import (
     UserLike,
@@ -70,8 +72,15 @@ from questions.selectors import (
     signed_in,
     text_in,
 )
-from questions.variant_pool import DrawnVariant, variant_pools_fill, variants_draw
-from questions.variant_store import StoredJSON, variant_from_json, variant_public_all, variant_to_json
+from questions.variant_pool import (
+    POOL_TTL_SECONDS,
+    DrawnVariant,
+    variant_pools_fill,
+    variant_pools_ids,
+    variants_draw,
+    variants_still_stored,
+)
+from questions.variant_store import variant_from_json, variant_public_all, variant_to_json
 from tcpquiz.errors import DomainError
 
 logger = logging.getLogger(__name__)
@@ -239,26 +248,49 @@ def attempt_start(*, user: UserLike, quiz: Quiz | int, now: datetime | None = No
     # Ready-made variants from the pools (questions.variant_pool) when there are; else drawn here. A
     # start that then finds an attempt opened meanwhile leaves them unused (pools only save time).
     variants = variants_draw([quiz_slot_draw(slot=slot, rng=shuffler) for slot in slots])
-    publics = [
-        _public_shuffled(variant.public.value(), shuffler) if quiz.shuffle else variant.public
-        for variant in variants
-    ]
+    # A pooled row may be gone (pruned, or the database reset under the pools): checked here, not left
+    # to the foreign key, which is checked only when the outermost transaction commits.
+    variants = variants_still_stored(variants)
+    shown: dict[int, tuple[dict[str, Any], list[int] | None]] = {}
+
+    def public_and_order(variant: DrawnVariant) -> tuple[dict[str, Any], list[int] | None]:
+        # The payload decoded once; the choices' order drawn once per variant.
+        if variant.id not in shown:
+            public = variant.public.value()
+            shown[variant.id] = (public, _choice_order(public, shuffler) if quiz.shuffle else None)
+        return shown[variant.id]
+
     first_read = [earlier]  # the first try uses the read above; a try after a conflict reads again
 
     def create() -> tuple[Attempt, list[AttemptQuestion] | None]:
-        prior = first_read.pop() if first_read else _attempts_earlier(member, quiz)
-        return _attempt_create(member, quiz, slots, variants, publics, now, prior)
+        nonlocal variants
+        if first_read:
+            prior = first_read.pop()
+        else:
+            prior = _attempts_earlier(member, quiz)
+            variants = variants_still_stored(variants)  # a concurrent start may have taken one
+        orders = [public_and_order(variant)[1] for variant in variants]
+        return _attempt_create(member, quiz, slots, variants, orders, now, prior)
 
     attempt, questions = _retrying_on_conflict(create)
     if questions is None:
         return attempt, False
-    for question in questions:
-        # As read back from the database (callers show them without a query).
-        if isinstance(question.public, StoredJSON):
-            question.public = question.public.value()
-        question.variant = None
+    for question, variant in zip(questions, variants, strict=True):
+        # As a read would give them (callers show them without a query); the variant is not at hand.
+        question.public = choices_ordered(*public_and_order(variant))
     attempt.new_questions = questions  # type: ignore[attr-defined]
     return attempt, True
+
+
+def _choice_order(public: dict[str, Any], rng: random.Random) -> list[int] | None:
+    """A random order (indexes) of the choices of ``public`` (a payload in every language), or None
+    if it has fewer than two."""
+    count = len(next(iter(public.values())).get("choices") or [])
+    if count < 2:
+        return None
+    order = list(range(count))
+    rng.shuffle(order)
+    return order
 
 
 def _one(query: QuerySet[Any, _R]) -> _R | None:
@@ -289,7 +321,7 @@ def _attempt_create(
     quiz: Quiz,
     slots: list[QuizSlot],
     variants: list[DrawnVariant],
-    publics: list[Any],
+    orders: list[list[int] | None],
     now: datetime,
     earlier: list[tuple[str, int]],
 ) -> tuple[Attempt, list[AttemptQuestion] | None]:
@@ -320,6 +352,10 @@ def _attempt_create(
             started_at=now,
             deadline=_attempt_deadline(quiz, now),
         )
+        # Variants made in this request (no pool, or an empty one) are written first; pooled ones are.
+        new_rows = [variant.row() for variant in variants if variant.stored is not None]
+        if new_rows:
+            StoredVariant.objects.bulk_create(new_rows)
         questions = [
             AttemptQuestion(
                 attempt=attempt,
@@ -330,13 +366,12 @@ def _attempt_create(
                 difficulty=variant.difficulty,
                 engine_version=variant.engine_version,
                 points=slot.points,
-                # Stored JSON goes in as it is (no decoding, no encoding) unless shuffled above.
-                public=public,
-                variant=variant.stored,
+                stored_id=variant.id,
+                choice_order=order,
             )
-            for position, (slot, variant, public) in enumerate(zip(slots, variants, publics, strict=True), 1)
+            for position, (slot, variant, order) in enumerate(zip(slots, variants, orders, strict=True), 1)
         ]
-        # One INSERT for the lot: an exam start storm is many of these at once.
+        # One INSERT for the lot, of small rows: an exam start storm is many of these at once.
         AttemptQuestion.objects.bulk_create(questions)
     return attempt, questions
 
@@ -426,8 +461,10 @@ def _question_for_answer(
     query = (
         AttemptQuestion.objects.filter(attempt_id=attempt_id, attempt__user=member, position=position)
         .select_related("attempt__quiz", "answer", "draft")
-        .defer("public", "variant")
-        .annotate(variant_kind=KT("variant__kind"), variant_choices=KeyTransform("choices", "variant"))
+        .annotate(
+            variant_kind=KeyTextTransform("kind", "stored__variant"),
+            variant_choices=KeyTransform("choices", "stored__variant"),
+        )
     )
     if idempotency_key:
         # No ORDER BY (Answer's default one joins the question table): the key is unique.
@@ -659,7 +696,7 @@ def answers_grade_batch(
         pending = pending.filter(grading_attempts=0)
     else:
         pending = pending.filter(pk__in=list(answer_ids))
-    columns = ("pk", "grading_attempts", "response", _VariantForGrading("question__variant"))
+    columns = ("pk", "grading_attempts", "response", _VariantForGrading("question__stored__variant"))
     if connection.features.has_select_for_update_skip_locked:
         with transaction.atomic():
             claimed = pending.select_for_update(skip_locked=True, of=("self",))
@@ -845,7 +882,7 @@ def _question_regrade(
     question_id: int, dry_run: bool, counts: dict[str, int], changes: list[ScoreChange]
 ) -> None:
     answer = Answer.objects.select_for_update(of=("self",)).filter(question_id=question_id).first()
-    question = AttemptQuestion.objects.get(pk=question_id)
+    question = AttemptQuestion.objects.select_related("stored").get(pk=question_id)
     try:
         old = variant_from_json(question.variant)
         new = bank.recompute(old.ref())
@@ -874,10 +911,15 @@ def _question_regrade(
     if dry_run:
         return
     old_key, old_version = question.variant.get("key"), question.engine_version
-    question.variant = variant_to_json(new)
-    question.public = variant_public_all(new)
+    stored = question.stored
+    stored.variant = variant_to_json(new)
+    stored.public = variant_public_all(new)
+    stored.engine_version = new.engine_version
+    stored.save(update_fields=["variant", "public", "engine_version"])
     question.engine_version = new.engine_version
-    question.save(update_fields=["variant", "public", "engine_version"])
+    if question.choice_order and sorted(question.choice_order) != list(range(len(new.choices))):
+        question.choice_order = None  # the rebuilt question has other choices: shown as generated
+    question.save(update_fields=["engine_version", "choice_order"])
     if answer is None:
         return
     if regraded is None:
@@ -1065,7 +1107,12 @@ def _drafts_finalize(attempt: Attempt, now: datetime) -> list[int]:
     A blank draft is no answer, and a question already answered keeps its answer.
     """
     created: list[int] = []
-    drafts = Draft.objects.filter(attempt=attempt).select_related("question").order_by("question__position")
+    drafts = (
+        Draft.objects.filter(attempt=attempt)
+        .select_related("question__stored")
+        .defer("question__stored__variant")
+        .order_by("question__position")
+    )
     answered = set(Answer.objects.filter(attempt=attempt).values_list("question_id", flat=True))
     for draft in drafts:
         question = draft.question
@@ -1164,6 +1211,14 @@ def attempt_question_add_like(
     last = locked.questions.aggregate(last=Max("position"))["last"] or 0
     seed = secrets.randbits(_SEED_BITS)
     variant = make_variant(like.family, seed, like.difficulty)
+    stored = StoredVariant.objects.create(
+        family=variant.family,
+        seed=seed,
+        difficulty=str(variant.difficulty),
+        engine_version=variant.engine_version,
+        public=variant_public_all(variant),
+        variant=variant_to_json(variant),
+    )
     return AttemptQuestion.objects.create(
         attempt=locked,
         slot=like.slot,
@@ -1173,18 +1228,8 @@ def attempt_question_add_like(
         difficulty=str(variant.difficulty),
         engine_version=variant.engine_version,
         points=like.points,
-        public=variant_public_all(variant),
-        variant=variant_to_json(variant),
+        stored=stored,
     )
-
-
-def _public_shuffled(public: dict[str, Any], rng: random.Random) -> dict[str, Any]:
-    """The public payload in every language with the choices in one random order (ids unchanged)."""
-    order = list(range(len(next(iter(public.values()))["choices"])))
-    rng.shuffle(order)
-    for shown in public.values():
-        shown["choices"] = [shown["choices"][i] for i in order]
-    return public
 
 
 @transaction.atomic
@@ -1339,6 +1384,31 @@ def quiz_variants_prepare(*, quiz_id: int, size: int | None = None, limit: int |
         return 0
     target = min(_VARIANT_POOL_MAX, max(size or 0, settings.VARIANT_POOL_SIZE))
     return variant_pools_fill(pairs=_quiz_variant_pairs(quiz), size=target, limit=limit)
+
+
+# A stored variant no question uses is kept this long: a pool that is still filled keeps its own.
+STORED_VARIANT_KEEP = timedelta(seconds=POOL_TTL_SECONDS) + timedelta(days=1)
+
+
+def stored_variants_prune(*, now: datetime | None = None, limit: int = 5000) -> int:
+    """Delete up to ``limit`` stored variants no question uses, older than STORED_VARIANT_KEEP and in
+    no pool (a pool nobody drew from, since dropped; a deleted attempt's). Returns how many.
+
+    A pooled id whose row is gone anyway (drawn while this ran) costs its start one retry with a new
+    variant (``variants_still_stored``), never a wrong or lost question."""
+    now = now or timezone.now()
+    pooled = variant_pools_ids()
+    if pooled is None:
+        return 0
+    unused = StoredVariant.objects.filter(question__isnull=True, created_at__lt=now - STORED_VARIANT_KEEP)
+    oldest = unused.order_by("created_at").values_list("pk", flat=True)[:limit]
+    ids = [pk for pk in oldest if pk not in pooled]
+    deleted = 0
+    for start in range(0, len(ids), 500):
+        # Still unused at the moment of deleting: a start may have just taken one.
+        chunk = StoredVariant.objects.filter(pk__in=ids[start : start + 500], question__isnull=True)
+        deleted += chunk.delete()[0]
+    return deleted
 
 
 @transaction.atomic

@@ -247,3 +247,9 @@ def variant_pools_prepare(self: Task) -> int:
     within = timedelta(minutes=settings.VARIANT_POOL_PREPARE_MINUTES)
     opening = selectors.quizzes_opening_soon(within=within)
     return sum(1 for quiz, students in opening if variant_pools_fill.publish_or_log((quiz, students), {}))
+
+
+@shared_task(bind=True, base=IdempotentTask)
+def stored_variants_prune(self: Task) -> int:
+    """Delete stored variants no question uses and no pool holds any more (beat, hourly)."""
+    return services.stored_variants_prune()

@@ -3,7 +3,9 @@
 Starting a 20-question attempt would otherwise draw 20 variants from the engine inside the request
 (about 15 ms of CPU); at the start of an exam a whole class does that within seconds. A pool per
 (engine version, family, difficulty) is filled ahead by a Celery task (``variant_pools_fill``, queued
-when a quiz is started, or run by ``manage.py variant_pools``) and drawn from in one round trip.
+when a quiz is started, or run by ``manage.py variant_pools``) and drawn from in one round trip. The
+filler writes each variant's row (``StoredVariant``) and pools its id with its public payload, so a start
+writes only small rows that point at the variants, and answers with the payloads it popped.
 
 A pooled variant is an ordinary one: generated from a fresh random seed, used once (LPOP), and keyed by
 engine version, so an engine change never serves a stale variant. An empty or unreachable pool falls
@@ -27,6 +29,7 @@ from django.conf import settings
 from questions.engine import ENGINE_VERSION
 from questions.generators.base import Difficulty, Variant
 from questions.generators.registry import make_variant
+from questions.models import StoredVariant, stored_variant_id
 from questions.variant_store import StoredJSON, json_dumps, variant_public_all, variant_to_json
 
 logger = logging.getLogger(__name__)
@@ -63,18 +66,37 @@ def _client() -> redis.Redis | None:
 
 @dataclass(frozen=True)
 class DrawnVariant:
-    """A variant ready to store: its identity, and its public payload and whole self as stored JSON."""
+    """A variant ready to use: its stored row's id and identity, and its public payload as stored JSON.
 
+    ``stored`` (the whole variant) is set when the row is still to be written (a variant made in the
+    request); a pooled variant's row was written by the filler, and the start only points at it.
+    """
+
+    id: int
     family: str
     seed: int
     difficulty: str
     engine_version: str
     public: StoredJSON  # variant_public_all(...)
-    stored: StoredJSON  # variant_to_json(...)
+    stored: StoredJSON | None = None  # variant_to_json(...), when the row is not written yet
+
+    def row(self) -> StoredVariant:
+        """The StoredVariant to write (only for a variant made here: ``stored`` is set)."""
+        assert self.stored is not None, "a pooled variant's row is written already"
+        return StoredVariant(
+            id=self.id,
+            family=self.family,
+            seed=self.seed,
+            difficulty=self.difficulty,
+            engine_version=self.engine_version,
+            public=self.public,
+            variant=self.stored,
+        )
 
 
 def _drawn(variant: Variant) -> DrawnVariant:
     return DrawnVariant(
+        id=stored_variant_id(),
         family=variant.family,
         seed=variant.seed,
         difficulty=str(variant.difficulty),
@@ -85,19 +107,20 @@ def _drawn(variant: Variant) -> DrawnVariant:
 
 
 def _entry(drawn: DrawnVariant) -> bytes:
-    """A pool entry: a small header line, then the two JSON texts, one per line (JSON has no newline)."""
-    header = json_dumps([drawn.family, drawn.seed, drawn.difficulty, drawn.engine_version])
-    return "\n".join((header, drawn.public.text, drawn.stored.text)).encode()
+    """A pool entry: a small header line (the row's id first), then the public payload's JSON (JSON
+    has no newline). The whole variant is in the database only: a start never reads it."""
+    header = json_dumps([drawn.id, drawn.family, drawn.seed, drawn.difficulty, drawn.engine_version])
+    return "\n".join((header, drawn.public.text)).encode()
 
 
 def _from_entry(entry: bytes) -> DrawnVariant:
-    header, public, stored = entry.decode().split("\n")
-    family, seed, difficulty, engine_version = json.loads(header)
-    return DrawnVariant(family, int(seed), difficulty, engine_version, StoredJSON(public), StoredJSON(stored))
+    header, public = entry.decode().split("\n")
+    row_id, family, seed, difficulty, engine_version = json.loads(header)
+    return DrawnVariant(int(row_id), family, int(seed), difficulty, engine_version, StoredJSON(public))
 
 
 def variant_new(family: str, difficulty: str) -> DrawnVariant:
-    """A variant drawn by the engine from a fresh random seed."""
+    """A variant drawn by the engine from a fresh random seed (its row not written yet)."""
     return _drawn(make_variant(family, secrets.randbits(SEED_BITS), difficulty))
 
 
@@ -132,6 +155,21 @@ def variants_draw(pairs: Sequence[Pair]) -> list[DrawnVariant]:
     return drawn
 
 
+def variants_still_stored(drawn: Sequence[DrawnVariant]) -> list[DrawnVariant]:
+    """``drawn`` with every pooled variant whose row is gone or taken replaced by a new one (its row
+    to be written): a row a pool still named was pruned, or the database was reset under the pools.
+    One query, none if nothing was pooled."""
+    pooled = [d.id for d in drawn if d.stored is None]
+    if not pooled:
+        return list(drawn)
+    usable = set(
+        StoredVariant.objects.filter(pk__in=pooled, question__isnull=True).values_list("pk", flat=True)
+    )
+    return [
+        d if d.stored is not None or d.id in usable else variant_new(d.family, d.difficulty) for d in drawn
+    ]
+
+
 def refill_wanted() -> bool:
     """Did a draw in this process find a pool below half VARIANT_POOL_SIZE since the last call?"""
     global _refill_wanted
@@ -143,7 +181,9 @@ def variant_pools_fill(*, pairs: Iterable[Pair], size: int | None = None, limit:
     """Top each pool of ``pairs`` up to ``size`` variants (VARIANT_POOL_SIZE), making at most ``limit``
     in all; returns how many were made (``limit`` made: there may be more to do).
 
-    Safe to run twice or concurrently: at worst a pool briefly holds a few more than ``size``.
+    Each chunk's rows are written (one INSERT) before their ids go into the pool, so a pooled id always
+    names a written row. Safe to run twice or concurrently: at worst a pool briefly holds a few more
+    than ``size``.
     """
     client = _client()
     if client is None:
@@ -155,14 +195,39 @@ def variant_pools_fill(*, pairs: Iterable[Pair], size: int | None = None, limit:
         key = pool_key(family, difficulty)
         missing = min(size - int(client.llen(key)), budget - made)
         while missing > 0:
-            chunk = [_entry(variant_new(family, difficulty)) for _ in range(min(missing, 100))]
-            client.rpush(key, *chunk)
+            chunk = [variant_new(family, difficulty) for _ in range(min(missing, 100))]
+            StoredVariant.objects.bulk_create([drawn.row() for drawn in chunk])
+            client.rpush(key, *[_entry(drawn) for drawn in chunk])
             made += len(chunk)
             missing -= len(chunk)
         client.expire(key, POOL_TTL_SECONDS)
         if made >= budget:
             break
     return made
+
+
+def variant_pools_ids() -> set[int] | None:
+    """The ids of every variant waiting in a pool (any engine version); None if the pools are there but
+    cannot be read now (an empty set without pools)."""
+    client = _client()
+    if client is None:
+        return set()
+    try:
+        keys = list(client.scan_iter(match=f"{KEY_PREFIX}:*", count=500))
+        pipe = client.pipeline(transaction=False)
+        for key in keys:
+            pipe.lrange(key, 0, -1)
+        entries = [entry for listed in pipe.execute() for entry in listed]
+    except (redis.RedisError, OSError):
+        logger.warning("Variant pools unreachable; nothing pruned.", exc_info=True)
+        return None
+    ids = set()
+    for entry in entries:
+        try:
+            ids.add(_from_entry(entry).id)
+        except ValueError:
+            continue  # an unreadable entry is skipped by a draw too
+    return ids
 
 
 def variant_pools_sizes(pairs: Iterable[Pair]) -> dict[Pair, int]:

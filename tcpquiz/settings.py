@@ -320,6 +320,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    "stored-variants-prune": {
+        "task": "questions.tasks.stored_variants_prune",
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
+    },
     "lti-scores-publish": {
         "task": "lti.tasks.scores_publish_due",
         "schedule": 60.0,

@@ -30,8 +30,9 @@ def _made_by_old_engine(attempt: Attempt, position: int) -> AttemptQuestion:
     question = attempt.questions.get(position=position)
     right = question.variant["key"]["choice"]
     wrong = next(c["id"] for c in question.variant["choices"] if c["id"] != right)
-    question.variant = question.variant | {"key": {"choice": wrong}, "engine_version": OLD_ENGINE}
-    question.engine_version = OLD_ENGINE
+    question.stored.variant = question.variant | {"key": {"choice": wrong}, "engine_version": OLD_ENGINE}
+    question.stored.engine_version = question.engine_version = OLD_ENGINE
+    question.stored.save()
     question.save()
     return question
 

@@ -217,13 +217,13 @@ def test_practice_page_redirects_to_a_seed_and_grades(web: Client) -> None:
 )
 def test_practice_page_right_answer_per_family(web: Client, student: User, family: str) -> None:
     """Each kind's form posts back a right answer that is graded correct and stored once."""
-    from questions.models import AttemptQuestion
+    from questions.models import AttemptQuestion, StoredVariant
     from questions.selectors import practice_draw
     from questions.variant_store import variant_to_json
 
     url = f"/practice/?family={family}&seed=12"
     variant = practice_draw(skills=[], seed=12, family=family)
-    question = AttemptQuestion(variant=variant_to_json(variant))
+    question = AttemptQuestion(stored=StoredVariant(variant=variant_to_json(variant)))
     response = web.post(url, key_form(question))
     assert response.status_code == 302
     html = web.get(url).content.decode()

@@ -152,7 +152,7 @@ def test_answers_graded_save_skips_answer_graded_meanwhile(student: User, attemp
     rows = list(
         Answer.objects.filter(pk__in=[first, second])
         .order_by("pk")
-        .values_list("pk", "grading_attempts", "response", "question__variant")
+        .values_list("pk", "grading_attempts", "response", "question__stored__variant")
     )
     graded = services._answers_graded(rows, None)
     services.answer_grade(answer_id=first)  # another worker got there first

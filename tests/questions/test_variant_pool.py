@@ -10,11 +10,13 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from questions import selectors, services, tasks, variant_pool
 from questions.generators.registry import make_variant
-from questions.models import Course, Quiz
+from questions.models import AttemptQuestion, Course, Quiz, StoredVariant
 from questions.variant_store import variant_public_all, variant_to_json
 from tcpquiz.celery import app
 from tests.questions.test_faults import PrivateRedis
@@ -68,8 +70,11 @@ def test_pooled_variant_is_the_engines_variant_for_its_seed(pools: PrivateRedis)
     variant_pool.variant_pools_fill(pairs=[PAIR, ("seq_ack", "hard")], size=1)
     for drawn in variant_pool.variants_draw([PAIR, ("seq_ack", "hard")]):
         variant = make_variant(drawn.family, drawn.seed, drawn.difficulty)
-        assert drawn.stored.value() == variant_to_json(variant)
-        assert drawn.public.value() == variant_public_all(variant)
+        assert drawn.stored is None  # its row is written already
+        row = StoredVariant.objects.get(pk=drawn.id)
+        assert (row.family, row.seed, row.difficulty) == (drawn.family, drawn.seed, drawn.difficulty)
+        assert row.variant == variant_to_json(variant)
+        assert row.public == drawn.public.value() == variant_public_all(variant)
 
 
 def test_variants_draw_low_pool_wants_a_refill(pools: PrivateRedis) -> None:
@@ -86,6 +91,7 @@ def test_variants_draw_redis_down_generates(pools: PrivateRedis) -> None:
     """With Redis unreachable a draw still gives a variant, generated in the request."""
     pools.stop()
     (drawn,) = variant_pool.variants_draw([PAIR])
+    assert drawn.stored is not None
     assert drawn.stored.value() == variant_to_json(make_variant(drawn.family, drawn.seed, drawn.difficulty))
 
 
@@ -98,6 +104,75 @@ def test_attempt_start_draws_from_prepared_pools(pools: PrivateRedis, student: U
     for question in attempt.questions.all():
         variant = make_variant(question.family, question.seed, question.difficulty)
         assert question.variant == variant_to_json(variant)
+
+
+def test_attempt_start_writes_small_rows_pointing_at_pooled_variants(
+    pools: PrivateRedis, student: User, quiz: Quiz
+) -> None:
+    """Pooled rows are written by the filler: a start writes none, it points its questions at them."""
+    services.quiz_variants_prepare(quiz_id=quiz.pk)
+    before = set(StoredVariant.objects.values_list("pk", flat=True))
+    with CaptureQueriesContext(connection) as captured:
+        attempt, _created = services.attempt_start(user=student, quiz=quiz)
+    inserts = [q["sql"] for q in captured.captured_queries if q["sql"].upper().startswith("INSERT")]
+    assert [sql.split('"')[1] for sql in inserts] == ["questions_attempt", "questions_attemptquestion"]
+    assert set(StoredVariant.objects.values_list("pk", flat=True)) == before
+    used = {q.stored_id for q in attempt.questions.all()}
+    assert len(used) == 3
+    assert used <= before
+
+
+def test_attempt_start_replaces_a_pooled_variant_whose_row_is_gone(
+    pools: PrivateRedis, student: User, quiz: Quiz
+) -> None:
+    """A pool naming rows that are gone (pruned, or a database reset under the pools): the start
+    fails once on the missing rows, then makes those variants itself; nothing is lost or wrong."""
+    services.quiz_variants_prepare(quiz_id=quiz.pk)
+    StoredVariant.objects.all().delete()
+    attempt, created = services.attempt_start(user=student, quiz=quiz)
+    assert created
+    for question in AttemptQuestion.objects.filter(attempt=attempt).select_related("stored"):
+        variant = make_variant(question.family, question.seed, question.difficulty)
+        assert question.variant == variant_to_json(variant)
+        assert question.stored.family == question.family
+
+
+def test_stored_variants_prune_keeps_used_pooled_and_recent_rows(
+    pools: PrivateRedis, student: User, quiz: Quiz
+) -> None:
+    """Only old rows that no question uses and no pool holds are deleted."""
+    services.quiz_variants_prepare(quiz_id=quiz.pk)  # 12 pooled
+    attempt, _created = services.attempt_start(user=student, quiz=quiz)  # 3 of them used
+    pooled = variant_pool.variant_pools_ids()
+    assert pooled is not None
+    assert len(pooled) == 9
+    redis_client = variant_pool._client()
+    assert redis_client is not None
+    redis_client.delete(variant_pool.pool_key("next_state", "easy"))  # dropped: its rows are orphans
+    orphans = set(StoredVariant.objects.filter(question__isnull=True).values_list("pk", flat=True)) - (
+        variant_pool.variant_pools_ids() or set()
+    )
+    assert orphans
+    later = timezone.now() + services.STORED_VARIANT_KEEP + timedelta(minutes=1)
+    assert services.stored_variants_prune(now=timezone.now()) == 0  # nothing old enough yet
+    assert services.stored_variants_prune(now=later) == len(orphans)
+    assert not StoredVariant.objects.filter(pk__in=orphans).exists()
+    assert StoredVariant.objects.filter(question__attempt=attempt).count() == 3
+    assert set(StoredVariant.objects.filter(question__isnull=True).values_list("pk", flat=True)) == (
+        variant_pool.variant_pools_ids()
+    )
+    assert services.stored_variants_prune(now=later) == 0  # safe to run twice
+
+
+def test_stored_variants_prune_does_nothing_while_the_pools_cannot_be_read(
+    pools: PrivateRedis, student: User, quiz: Quiz
+) -> None:
+    """Redis down: which rows are pooled is unknown, so none is deleted."""
+    services.quiz_variants_prepare(quiz_id=quiz.pk)
+    pools.stop()
+    later = timezone.now() + services.STORED_VARIANT_KEEP + timedelta(minutes=1)
+    assert services.stored_variants_prune(now=later) == 0
+    assert StoredVariant.objects.count() == 12
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from django.db import connection
 
 from questions.generators.diagrams import state_diagrams
 from questions.generators.registry import make_variant
-from questions.models import Attempt, AttemptQuestion
+from questions.models import Attempt, StoredVariant
 from questions.variant_store import (
     SHARED_DIAGRAM_PREFIX,
     diagrams_compact,
@@ -37,21 +37,22 @@ def test_diagrams_compact_keeps_other_long_strings() -> None:
 
 @pytest.mark.django_db
 def test_attempt_question_stores_shared_diagram_as_token(attempt: Attempt) -> None:
-    """In the database an attempt question holds tokens; the model reads back the whole diagrams."""
+    """In the database a stored variant holds tokens; the model reads back the whole diagrams."""
     question = attempt.questions.first()
     assert question is not None
     variant = make_variant("which_event", 11, "easy")
-    question.variant = variant_to_json(variant)
-    question.public = variant_public_all(variant)
-    question.save()
+    stored = question.stored
+    stored.variant = variant_to_json(variant)
+    stored.public = variant_public_all(variant)
+    stored.save()
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT public, variant FROM {AttemptQuestion._meta.db_table} WHERE id = %s", [question.pk]
+            f"SELECT public, variant FROM {StoredVariant._meta.db_table} WHERE id = %s", [stored.pk]
         )
         public_text, variant_text = (str(v) for v in cursor.fetchone())
     assert "<svg" not in public_text
     assert "<svg" not in variant_text
-    fresh = AttemptQuestion.objects.get(pk=question.pk)
+    fresh = StoredVariant.objects.get(pk=stored.pk)
     assert fresh.public["en"]["diagram_svg"] == state_diagrams()["en"]
     assert fresh.public["zh-hans"]["diagram_svg"] == state_diagrams()["zh-hans"]
     assert fresh.variant["diagram_svg"] == variant.diagram_svg
