@@ -36,8 +36,8 @@ def at_0006() -> Iterator[Any]:
 
 
 def _migrate_latest() -> list[tuple[str, str]]:
-    executor = MigrationExecutor(connection)
-    return executor.loader.graph.leaf_nodes()
+    leaves: list[tuple[str, str]] = MigrationExecutor(connection).loader.graph.leaf_nodes()
+    return leaves
 
 
 def test_0007_moves_each_question_variant_to_its_own_stored_row_and_back(at_0006: Any) -> None:
