@@ -248,9 +248,11 @@ def attempt_start(*, user: UserLike, quiz: Quiz | int, now: datetime | None = No
     # Ready-made variants from the pools (questions.variant_pool) when there are; else drawn here. A
     # start that then finds an attempt opened meanwhile leaves them unused (pools only save time).
     variants = variants_draw([quiz_slot_draw(slot=slot, rng=shuffler) for slot in slots])
-    # A pooled row may be gone (pruned, or the database reset under the pools): checked here, not left
-    # to the foreign key, which is checked only when the outermost transaction commits.
-    variants = variants_still_stored(variants)
+    if connection.in_atomic_block:
+        # A pooled row may be gone (pruned, or the database reset under the pools). Its foreign key is
+        # checked when the outermost transaction commits: here a caller's, so look first. Otherwise
+        # the commit below fails on it, and the start, run again, replaces it (saves a query).
+        variants = variants_still_stored(variants)
     shown: dict[int, tuple[dict[str, Any], list[int] | None]] = {}
 
     def public_and_order(variant: DrawnVariant) -> tuple[dict[str, Any], list[int] | None]:

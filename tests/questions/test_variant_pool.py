@@ -137,6 +137,26 @@ def test_attempt_start_replaces_a_pooled_variant_whose_row_is_gone(
         assert question.stored.family == question.family
 
 
+@pytest.mark.django_db(transaction=True)
+def test_attempt_start_outside_a_transaction_replaces_a_pooled_variant_whose_row_is_gone(
+    pools: PrivateRedis, student: User, quiz: Quiz
+) -> None:
+    """As a request runs it (no transaction around it), a missing pooled row fails the commit on its
+    foreign key; the start runs again with a variant made in the request."""
+    services.quiz_variants_prepare(quiz_id=quiz.pk)
+    doomed = next(iter(variant_pool.variant_pools_ids() or set()))
+    StoredVariant.objects.filter(pk__in=variant_pool.variant_pools_ids() or set()).delete()
+    assert not connection.in_atomic_block
+    attempt, created = services.attempt_start(user=student, quiz=quiz)
+    assert created
+    questions = list(AttemptQuestion.objects.filter(attempt=attempt).select_related("stored"))
+    assert len(questions) == 3
+    assert doomed not in {q.stored_id for q in questions}
+    for question in questions:
+        variant = make_variant(question.family, question.seed, question.difficulty)
+        assert question.variant == variant_to_json(variant)
+
+
 def test_stored_variants_prune_keeps_used_pooled_and_recent_rows(
     pools: PrivateRedis, student: User, quiz: Quiz
 ) -> None:
