@@ -7,6 +7,7 @@ one open attempt per user and quiz, one answer per attempt question, one idempot
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
@@ -320,7 +321,7 @@ class AttemptQuestion(models.Model):
         return f"{self.attempt} Q{self.position} ({self.family}, seed {self.seed})"
 
     @property
-    def public(self) -> dict[str, Any]:
+    def public(self) -> Mapping[str, Any]:
         """What the student may see, per language, with the choices in the order they are shown."""
         shown = self.__dict__.get("_public")
         if shown is None:
@@ -329,7 +330,7 @@ class AttemptQuestion(models.Model):
         return shown
 
     @public.setter
-    def public(self, value: dict[str, Any]) -> None:
+    def public(self, value: Mapping[str, Any]) -> None:
         # Already ordered (a start hands over the payloads it built; nothing is stored by this).
         self.__dict__["_public"] = value
 

@@ -10,7 +10,7 @@ import logging
 import random
 import secrets
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -59,7 +59,6 @@ from questions.models import (
     QuizSlot,
     RegradeRecord,
     StoredVariant,
-    choices_ordered,
 )
 from questions.selectors import (
     UserLike,
@@ -253,14 +252,13 @@ def attempt_start(*, user: UserLike, quiz: Quiz | int, now: datetime | None = No
         # checked when the outermost transaction commits: here a caller's, so look first. Otherwise
         # the commit below fails on it, and the start, run again, replaces it (saves a query).
         variants = variants_still_stored(variants)
-    shown: dict[int, tuple[dict[str, Any], list[int] | None]] = {}
+    orders: dict[int, list[int] | None] = {}
 
-    def public_and_order(variant: DrawnVariant) -> tuple[dict[str, Any], list[int] | None]:
-        # The payload decoded once; the choices' order drawn once per variant.
-        if variant.id not in shown:
-            public = variant.public.value()
-            shown[variant.id] = (public, _choice_order(public, shuffler) if quiz.shuffle else None)
-        return shown[variant.id]
+    def order_of(variant: DrawnVariant) -> list[int] | None:
+        # The choices' order drawn once per variant.
+        if variant.id not in orders:
+            orders[variant.id] = _choice_order(variant.public, shuffler) if quiz.shuffle else None
+        return orders[variant.id]
 
     first_read = [earlier]  # the first try uses the read above; a try after a conflict reads again
 
@@ -271,23 +269,22 @@ def attempt_start(*, user: UserLike, quiz: Quiz | int, now: datetime | None = No
         else:
             prior = _attempts_earlier(member, quiz)
             variants = variants_still_stored(variants)  # a concurrent start may have taken one
-        orders = [public_and_order(variant)[1] for variant in variants]
-        return _attempt_create(member, quiz, slots, variants, orders, now, prior)
+        return _attempt_create(member, quiz, slots, variants, [order_of(v) for v in variants], now, prior)
 
     attempt, questions = _retrying_on_conflict(create)
     if questions is None:
         return attempt, False
     for question, variant in zip(questions, variants, strict=True):
         # As a read would give them (callers show them without a query); the variant is not at hand.
-        question.public = choices_ordered(*public_and_order(variant))
+        question.public = variant.public.ordered(order_of(variant))
     attempt.new_questions = questions  # type: ignore[attr-defined]
     return attempt, True
 
 
-def _choice_order(public: dict[str, Any], rng: random.Random) -> list[int] | None:
+def _choice_order(public: Mapping[str, Any], rng: random.Random) -> list[int] | None:
     """A random order (indexes) of the choices of ``public`` (a payload in every language), or None
     if it has fewer than two."""
-    count = len(next(iter(public.values())).get("choices") or [])
+    count = len(public[next(iter(public))].get("choices") or [])
     if count < 2:
         return None
     order = list(range(count))

@@ -30,7 +30,7 @@ from questions.engine import ENGINE_VERSION
 from questions.generators.base import Difficulty, Variant
 from questions.generators.registry import make_variant
 from questions.models import StoredVariant, stored_variant_id
-from questions.variant_store import StoredJSON, json_dumps, variant_public_all, variant_to_json
+from questions.variant_store import PublicTexts, StoredJSON, json_dumps, variant_public_all, variant_to_json
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ class DrawnVariant:
     seed: int
     difficulty: str
     engine_version: str
-    public: StoredJSON  # variant_public_all(...)
+    public: PublicTexts  # variant_public_all(...), decoded a language at a time
     stored: StoredJSON | None = None  # variant_to_json(...), when the row is not written yet
 
     def row(self) -> StoredVariant:
@@ -89,7 +89,7 @@ class DrawnVariant:
             seed=self.seed,
             difficulty=self.difficulty,
             engine_version=self.engine_version,
-            public=self.public,
+            public=self.public.stored(),
             variant=self.stored,
         )
 
@@ -101,22 +101,27 @@ def _drawn(variant: Variant) -> DrawnVariant:
         seed=variant.seed,
         difficulty=str(variant.difficulty),
         engine_version=variant.engine_version,
-        public=StoredJSON.of(variant_public_all(variant)),
+        public=PublicTexts.of(variant_public_all(variant)),
         stored=StoredJSON.of(variant_to_json(variant)),
     )
 
 
 def _entry(drawn: DrawnVariant) -> bytes:
-    """A pool entry: a small header line (the row's id first), then the public payload's JSON (JSON
-    has no newline). The whole variant is in the database only: a start never reads it."""
-    header = json_dumps([drawn.id, drawn.family, drawn.seed, drawn.difficulty, drawn.engine_version])
-    return "\n".join((header, drawn.public.text)).encode()
+    """A pool entry: a small header line (the row's id first, then the languages), then the public
+    payload's JSON in each language, a line each (JSON has no newline). The whole variant is in the
+    database only: a start never reads it."""
+    texts = drawn.public.texts
+    header = json_dumps([drawn.id, drawn.family, drawn.seed, drawn.difficulty, drawn.engine_version, *texts])
+    return "\n".join((header, *texts.values())).encode()
 
 
 def _from_entry(entry: bytes) -> DrawnVariant:
-    header, public = entry.decode().split("\n")
-    row_id, family, seed, difficulty, engine_version = json.loads(header)
-    return DrawnVariant(int(row_id), family, int(seed), difficulty, engine_version, StoredJSON(public))
+    header, *texts = entry.decode().split("\n")
+    row_id, family, seed, difficulty, engine_version, *langs = json.loads(header)
+    if len(langs) != len(texts) or not langs:
+        raise ValueError("a pool entry of another format")
+    public = PublicTexts(dict(zip(langs, texts, strict=True)))
+    return DrawnVariant(int(row_id), family, int(seed), difficulty, engine_version, public)
 
 
 def variant_new(family: str, difficulty: str) -> DrawnVariant:

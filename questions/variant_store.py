@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -162,6 +163,45 @@ class StoredJSON:
 
     def value(self) -> Any:
         return diagrams_expand(json.loads(self.text), self.text.count(SHARED_DIAGRAM_PREFIX))
+
+
+class PublicTexts(Mapping[str, Any]):
+    """A public payload in every language, kept as each language's stored JSON text and decoded one
+    language at a time, when first read (a start answers in one language; the other is never
+    decoded), with the choices in ``order`` (indexes) if given."""
+
+    def __init__(self, texts: dict[str, str], order: list[int] | None = None) -> None:
+        self.texts = texts
+        self.order = order
+        self._decoded: dict[str, Any] = {}
+
+    @classmethod
+    def of(cls, public: dict[str, Any]) -> PublicTexts:
+        """From ``variant_public_all``'s output."""
+        return cls({lang: StoredJSON.of(shown).text for lang, shown in public.items()})
+
+    def ordered(self, order: list[int] | None) -> PublicTexts:
+        return PublicTexts(self.texts, order)
+
+    def stored(self) -> StoredJSON:
+        """The whole payload as one stored JSON object (what ``StoredJSON.of(public)`` would give)."""
+        return StoredJSON(
+            "{" + ",".join(f"{json_dumps(lang)}:{text}" for lang, text in self.texts.items()) + "}"
+        )
+
+    def __getitem__(self, lang: str) -> Any:
+        if lang not in self._decoded:
+            shown = StoredJSON(self.texts[lang]).value()
+            if self.order:
+                shown["choices"] = [shown["choices"][i] for i in self.order]
+            self._decoded[lang] = shown
+        return self._decoded[lang]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.texts)
+
+    def __len__(self) -> int:
+        return len(self.texts)
 
 
 def _compact_text(text: str) -> str:

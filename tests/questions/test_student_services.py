@@ -13,7 +13,7 @@ from django.utils import timezone
 from questions import services
 from questions.errors import AlreadyAnswered, AttemptClosed, DeadlinePassed, InvalidResponse, NotInPractice
 from questions.generators.registry import make_variant
-from questions.models import Answer, Attempt, Course, Draft, PracticeAnswer
+from questions.models import Answer, Attempt, AttemptQuestion, Course, Draft, PracticeAnswer
 from questions.tasks import attempts_expire_overdue
 from tests.questions.student_helpers import exam_create, practice_create
 
@@ -150,6 +150,24 @@ def test_exam_shuffle_keeps_choices_and_languages_aligned(student: User, course:
             assert en == zh
             assert sorted(en) == sorted(c["id"] for c in question.variant["choices"])
         services.attempt_submit(user=student, attempt=attempt)
+
+
+def test_exam_shuffle_shows_the_same_order_when_read_again(student: User, course: Course) -> None:
+    """The order a start answers with is the order stored (``choice_order``) and read back later; over
+    a few starts, some question is shown in an order other than the generated one."""
+    reordered = False
+    for _ in range(4):
+        attempt, _ = services.attempt_start(user=student, quiz=exam_create(course, max_attempts=None))
+        new: list[AttemptQuestion] = attempt.new_questions  # type: ignore[attr-defined]
+        started = {q.position: [c["id"] for c in q.public["en"]["choices"]] for q in new}
+        for question in attempt.questions.select_related("stored"):
+            shown = [c["id"] for c in question.public["en"]["choices"]]
+            assert shown == started[question.position]
+            generated = [c["id"] for c in question.stored.public["en"]["choices"]]
+            assert sorted(shown) == sorted(generated)
+            reordered = reordered or (question.choice_order is not None and shown != generated)
+        services.attempt_submit(user=student, attempt=attempt)
+    assert reordered
 
 
 def test_attempt_closed_refuses_drafts(student: User, exam_attempt: Attempt) -> None:

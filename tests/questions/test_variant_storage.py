@@ -12,6 +12,8 @@ from questions.generators.registry import make_variant
 from questions.models import Attempt, StoredVariant
 from questions.variant_store import (
     SHARED_DIAGRAM_PREFIX,
+    PublicTexts,
+    StoredJSON,
     diagrams_compact,
     diagrams_expand,
     variant_public_all,
@@ -56,3 +58,18 @@ def test_attempt_question_stores_shared_diagram_as_token(attempt: Attempt) -> No
     assert fresh.public["en"]["diagram_svg"] == state_diagrams()["en"]
     assert fresh.public["zh-hans"]["diagram_svg"] == state_diagrams()["zh-hans"]
     assert fresh.variant["diagram_svg"] == variant.diagram_svg
+
+
+def test_public_texts_decode_one_language_when_read() -> None:
+    """PublicTexts holds each language's stored JSON; a language is decoded when first read, in the
+    given choice order, and the whole is the same stored JSON as the payload's own."""
+    variant = make_variant("which_event", 5, "medium")
+    public = variant_public_all(variant)
+    texts = PublicTexts.of(public)
+    assert texts.stored() == StoredJSON.of(public)
+    assert dict(texts) == public
+    order = list(reversed(range(len(variant.choices))))
+    shown = texts.ordered(order)
+    assert [c["id"] for c in shown["zh-hans"]["choices"]] == [variant.choices[i].id for i in order]
+    assert list(shown._decoded) == ["zh-hans"]
+    assert shown["zh-hans"]["diagram_svg"] == state_diagrams()["zh-hans"]
