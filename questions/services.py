@@ -585,10 +585,11 @@ def _answer_write(
     return answer, True
 
 
-def _answer_lock(answer_id: int) -> Answer:
-    answer = (
-        Answer.objects.select_for_update(of=("self",)).select_related("question").filter(pk=answer_id).first()
-    )
+def _answer_lock(answer_id: int, *, with_variant: bool = False) -> Answer:
+    # The variant, when grading needs it, in the same query (not a second one through the question).
+    related = "question__stored" if with_variant else "question"
+    locked = Answer.objects.select_for_update(of=("self",)).select_related(related)
+    answer = locked.filter(pk=answer_id).first()
     if answer is None:
         raise AnswerNotFound(_("There is no such answer."))
     return answer
@@ -661,7 +662,7 @@ def answer_grade(*, answer_id: int, now: datetime | None = None) -> Answer:
             return answer
 
     with transaction.atomic():
-        answer = _answer_lock(answer_id)
+        answer = _answer_lock(answer_id, with_variant=True)
         if answer.status != Answer.Status.PENDING:
             return answer
         _grading_test_delay()

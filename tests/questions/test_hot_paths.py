@@ -121,6 +121,19 @@ def test_submit_query_count(api: APIClient, attempt: Attempt) -> None:
     )
 
 
+def test_answer_grade_reads_the_variant_with_the_answer(student: Any, attempt: Attempt) -> None:
+    """The careful grading path locks the answer and reads its stored variant in one query, not in a
+    second one through the question."""
+    answer, _created = services.answer_submit(
+        user=student, attempt=attempt, position=1, response={"choice": key_choice(attempt, 1)}
+    )
+    with CaptureQueriesContext(connection) as captured:
+        graded = services.answer_grade(answer_id=answer.pk)
+    assert graded.score == 1.0
+    reads = [q["sql"] for q in captured.captured_queries if q["sql"].upper().startswith("SELECT")]
+    assert not [sql for sql in reads if sql.split(" FROM ")[1].startswith('"questions_storedvariant"')]
+
+
 def test_attempt_detail_data_is_what_the_serializer_gives(api: APIClient, course: Course) -> None:
     """The start and attempt responses hand the questions over as ``question_payload`` built them, not
     through ``QuestionSerializer``: for every family, in both languages, with an answer and a draft,
