@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from questions.variant_store import VariantJSONField
+from questions.variant_store import VariantJSONField, choices_in_order
 
 
 class Course(models.Model):
@@ -346,9 +346,7 @@ class AttemptQuestion(models.Model):
 
 def choices_ordered(public: dict[str, Any], order: list[int] | None) -> dict[str, Any]:
     """``public`` (every language) with its choices in ``order`` (indexes); as it is if None."""
-    if not order:
-        return public
-    return {lang: shown | {"choices": [shown["choices"][i] for i in order]} for lang, shown in public.items()}
+    return {lang: choices_in_order(shown, order) for lang, shown in public.items()} if order else public
 
 
 class Answer(models.Model):

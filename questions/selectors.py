@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache, lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 import fsrs
 from django.contrib.auth.models import AnonymousUser, User
@@ -129,12 +129,19 @@ def quiz_list_for_user(*, user: UserLike, course_id: int | None = None) -> Query
     return quizzes.order_by("course__title", "id")
 
 
+_R = TypeVar("_R")
+
+
+def first_unordered(query: QuerySet[Any, _R]) -> _R | None:
+    """The row a unique lookup finds, or None: ``first()`` without its ORDER BY (on a hot path, the
+    ordering costs compiling and, for some default orderings, a join)."""
+    return next(iter(query.order_by()[:1]), None)
+
+
 def quiz_get_for_user(*, user: UserLike, quiz_id: int, with_slot_count: bool = True) -> Quiz:
     """The quiz, if ``user`` may see it; QuizNotFound otherwise. One query (see ``_visible_quizzes``);
     starting an attempt asks for no ``slot_count`` (it reads the slots themselves)."""
-    # No ORDER BY (``first()`` would add the default one): the id is unique.
-    visible = _visible_quizzes(user, with_slot_count=with_slot_count)
-    quiz = next(iter(visible.filter(pk=quiz_id).order_by()[:1]), None)
+    quiz = first_unordered(_visible_quizzes(user, with_slot_count=with_slot_count).filter(pk=quiz_id))
     if quiz is None:
         raise QuizNotFound(_("There is no such quiz in your courses."))
     return quiz

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Func, JSONField, Max, Q, QuerySet, Subquery
+from django.db.models import Func, JSONField, Max, Q, Subquery
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -64,6 +64,7 @@ from questions.selectors import (
     UserLike,
     attempt_is_open,
     attempt_question_get,
+    first_unordered,
     question_lang,
     quiz_get_for_user,
     quiz_is_open,
@@ -85,7 +86,6 @@ from tcpquiz.errors import DomainError
 logger = logging.getLogger(__name__)
 
 _T = TypeVar("_T")
-_R = TypeVar("_R")
 
 # Seeds fit a signed 64-bit column on every database.
 _SEED_BITS = 62
@@ -292,12 +292,6 @@ def _choice_order(public: Mapping[str, Any], rng: random.Random) -> list[int] | 
     return order
 
 
-def _one(query: QuerySet[Any, _R]) -> _R | None:
-    """The row a unique lookup finds, or None: ``first()`` without its ORDER BY (on a hot path, the
-    ordering costs compiling and, for some default orderings, a join)."""
-    return next(iter(query.order_by()[:1]), None)
-
-
 def _retrying_on_conflict(work: Callable[[], _T], tries: int = 3) -> _T:
     """``work()``, run again if a concurrent request won a unique constraint first. ``work`` owns its
     transaction (so a conflict has rolled it back when it gets here).
@@ -471,7 +465,7 @@ def _question_for_answer(
         query = query.annotate(key_position=Subquery(used.values("question__position")[:1]))
     if connection.features.has_select_for_update:
         query = query.select_for_update(of=("attempt",))
-    question = _one(query)
+    question = first_unordered(query)
     if question is None:
         attempt = _attempt_lock(user, attempt_id)  # AttemptNotFound if it is not theirs
         _attempt_check_open(attempt, timezone.now())
@@ -538,7 +532,7 @@ def _answer_submit(
 
 def _attempt_check_still_open(attempt: Attempt, now: datetime) -> None:
     """SQLite, in the write transaction: refuse if ``attempt`` was closed since it was read."""
-    status = _one(Attempt.objects.filter(pk=attempt.pk).values_list("status", flat=True))
+    status = first_unordered(Attempt.objects.filter(pk=attempt.pk).values_list("status", flat=True))
     if status != Attempt.Status.IN_PROGRESS:
         attempt.refresh_from_db(fields=["status", "submitted_at"])
         _attempt_check_open(attempt, now)

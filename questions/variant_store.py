@@ -165,6 +165,11 @@ class StoredJSON:
         return diagrams_expand(json.loads(self.text), self.text.count(SHARED_DIAGRAM_PREFIX))
 
 
+def choices_in_order(shown: dict[str, Any], order: list[int] | None) -> dict[str, Any]:
+    """One language's public payload with its choices in ``order`` (indexes); as it is if None."""
+    return shown | {"choices": [shown["choices"][i] for i in order]} if order else shown
+
+
 class PublicTexts(Mapping[str, Any]):
     """A public payload in every language, kept as each language's stored JSON text and decoded one
     language at a time, when first read (a start answers in one language; the other is never
@@ -191,10 +196,7 @@ class PublicTexts(Mapping[str, Any]):
 
     def __getitem__(self, lang: str) -> Any:
         if lang not in self._decoded:
-            shown = StoredJSON(self.texts[lang]).value()
-            if self.order:
-                shown["choices"] = [shown["choices"][i] for i in self.order]
-            self._decoded[lang] = shown
+            self._decoded[lang] = choices_in_order(StoredJSON(self.texts[lang]).value(), self.order)
         return self._decoded[lang]
 
     def __iter__(self) -> Iterator[str]:
