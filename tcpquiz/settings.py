@@ -7,10 +7,10 @@ the broker and cache are the local Redis. Production sets ``DEBUG=0`` and must t
 
 Environment variables: DATABASE_URL, REDIS_URL, SECRET_KEY, DEBUG, ALLOWED_HOSTS,
 CSRF_TRUSTED_ORIGINS, SECURE_SSL_REDIRECT, SECURE_HSTS_SECONDS, SECURE_PROXY_SSL_HEADER, EMAIL_URL,
-DEFAULT_FROM_EMAIL, CONN_MAX_AGE, LOG_LEVEL, TCPQUIZ_EAGER_TASKS, TCPQUIZ_GRADING_SWEEP_AFTER,
-TCPQUIZ_GRADING_MAX_ATTEMPTS, TCPQUIZ_GRADING_BATCH_SIZE, TCPQUIZ_GRADING_DRAIN_SECONDS,
-TCPQUIZ_GRADING_DRAIN_IDLE_SECONDS, TCPQUIZ_VARIANT_POOL_SIZE, TCPQUIZ_VARIANT_POOL_PREPARE_MINUTES
-and, for tests only, TCPQUIZ_GRADING_TEST_DELAY_S.
+DEFAULT_FROM_EMAIL, CONN_MAX_AGE, DATABASE_PREPARE_THRESHOLD, LOG_LEVEL, TCPQUIZ_EAGER_TASKS,
+TCPQUIZ_GRADING_SWEEP_AFTER, TCPQUIZ_GRADING_MAX_ATTEMPTS, TCPQUIZ_GRADING_BATCH_SIZE,
+TCPQUIZ_GRADING_DRAIN_SECONDS, TCPQUIZ_GRADING_DRAIN_IDLE_SECONDS, TCPQUIZ_VARIANT_POOL_SIZE,
+TCPQUIZ_VARIANT_POOL_PREPARE_MINUTES and, for tests only, TCPQUIZ_GRADING_TEST_DELAY_S.
 A ``.env`` file at the repository root, if present, is read first (real variables win).
 """
 
@@ -120,6 +120,14 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     _db["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 elif _db["ENGINE"] == "django.db.backends.postgresql":
     _db.setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)
+    # Server-side parameters and prepared statements: a statement run more than
+    # DATABASE_PREPARE_THRESHOLD times on a connection is prepared, so PostgreSQL stops planning it
+    # anew. Planning the submit's one read (five joins) took ~1 ms, ten times its execution. Set
+    # DATABASE_PREPARE_THRESHOLD=off behind a pooler that cannot carry prepared statements (PgBouncer
+    # before 1.21 in transaction mode).
+    _db["OPTIONS"]["server_side_binding"] = True
+    _threshold = env.str("DATABASE_PREPARE_THRESHOLD", default="2")
+    _db["OPTIONS"]["prepare_threshold"] = None if _threshold.lower() == "off" else int(_threshold)
 # Persistent connections: web processes and Celery workers don't reconnect per request or task.
 _db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 _db["CONN_HEALTH_CHECKS"] = True

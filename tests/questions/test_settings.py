@@ -82,3 +82,31 @@ def test_settings_eager_mode_uses_no_broker() -> None:
         TCPQUIZ_EAGER_TASKS="1",
     )
     assert result.stdout.strip().splitlines()[-1].startswith("memory://")
+
+
+# The local PostgreSQL, as `make test-postgres` uses it (read-only queries here).
+POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/test"
+
+
+def _prepared_statements(**env: str) -> int:
+    """How many statements with server-side parameters a fresh PostgreSQL connection has prepared after
+    running the same query three times."""
+    probe = (
+        "from django.db import connection\n"
+        "with connection.cursor() as cursor:\n"
+        "    for _ in range(3):\n"
+        "        cursor.execute('SELECT count(*) FROM pg_class WHERE relname = %s', ['tcpquiz-probe'])\n"
+        '    cursor.execute("SELECT count(*) FROM pg_prepared_statements '
+        "WHERE statement LIKE '%%pg_class%%' AND statement LIKE '%%$1%%'\")\n"
+        "    print('prepared', cursor.fetchone()[0])\n"
+    )
+    result = manage("shell", "-c", probe, DATABASE_URL=POSTGRES_URL, **env)
+    assert result.returncode == 0, result.stderr
+    return int(result.stdout.strip().splitlines()[-1].split()[1])
+
+
+def test_settings_postgres_prepares_repeated_statements() -> None:
+    """On PostgreSQL, parameters are bound server-side and a statement run a second time on a
+    connection is prepared (no planning on later runs); DATABASE_PREPARE_THRESHOLD=off turns it off."""
+    assert _prepared_statements() == 1
+    assert _prepared_statements(DATABASE_PREPARE_THRESHOLD="off") == 0
