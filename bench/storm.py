@@ -385,6 +385,28 @@ class Bench:
         pings = iter([lambda: self.request("GET", "/api/v1/ping/", warm[0].token)] * 200)
         await closed_loop(8, pings)
 
+    async def settle(self, label: str, timeout: float = 120.0, quiet: float = 1.5) -> None:
+        """Wait until the worker has finished what the last phase left it (pool top-ups, grading): no
+        task queued and the pools' lengths unchanged for ``quiet`` seconds."""
+        import redis
+
+        from questions.variant_pool import KEY_PREFIX
+
+        client = redis.Redis.from_url(self.redis)
+        started = time.perf_counter()
+        last: tuple[int, int] | None = None
+        since = started
+        while (now := time.perf_counter()) - started < timeout:
+            pools = sum(client.llen(key) for key in client.scan_iter(match=f"{KEY_PREFIX}:*"))
+            state = (pools, client.llen("celery"))
+            if state != last:
+                last, since = state, now
+            elif state[1] == 0 and now - since >= quiet:
+                break
+            await asyncio.sleep(0.25)
+        waited = time.perf_counter() - started
+        self.rows.append(Row("ratio", f"worker settled ({label})", f"after {waited:.1f} s"))
+
     def _start_path(self, quiz: str) -> str:
         return f"/api/v1/quizzes/{self.quizzes[quiz]}/attempts/"
 
@@ -637,10 +659,14 @@ class Bench:
 
     async def phases(self, stack: Stack) -> None:
         await self.warmup()
+        await self.settle("before start")
         ping_start = await self.ping("before start")
         start_rate = await self.starts(["burst", "backlog"])
         self.ratio_row("start / ping", start_rate / ping_start, RATIO_START)
         await self.paced_exam()
+        # The exam emptied the pools: their top-up runs in the worker, and a ratio measured meanwhile
+        # would compare the submits and the pings to that as well as to each other.
+        await self.settle("before submit")
         ping_submit = await self.ping("before submit")
         submit_rate = await self.submits(self.args.answers + 1)
         self.ratio_row("submit / ping", submit_rate / ping_submit, RATIO_SUBMIT)
