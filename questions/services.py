@@ -19,12 +19,13 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Func, JSONField, Max, Q, Subquery
+from django.db.models import Func, JSONField, Max, Q, QuerySet, Subquery
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from questions.compiled import CompiledRead
 from questions.engine import ENGINE_VERSION
 from questions.errors import (
     AlreadyAnswered,
@@ -433,6 +434,31 @@ def _response_check(question: AttemptQuestion, response: Any) -> None:
             )
 
 
+def _question_for_answer_query(
+    *, attempt_id: int, user_id: int, position: int, idempotency_key: str | None = None
+) -> QuerySet[AttemptQuestion]:
+    """The read of ``_question_for_answer`` (compiled once per connection: see questions.compiled)."""
+    query = (
+        AttemptQuestion.objects.filter(attempt_id=attempt_id, attempt__user_id=user_id, position=position)
+        .select_related("attempt__quiz", "answer", "draft")
+        .annotate(
+            variant_kind=KeyTextTransform("kind", "stored__variant"),
+            variant_choices=KeyTransform("choices", "stored__variant"),
+        )
+    )
+    if idempotency_key is not None:
+        # No ORDER BY (Answer's default one joins the question table): the key is unique.
+        used = Answer.objects.filter(attempt_id=attempt_id, idempotency_key=idempotency_key).order_by()
+        query = query.annotate(key_position=Subquery(used.values("question__position")[:1]))
+    if connection.features.has_select_for_update:
+        query = query.select_for_update(of=("attempt",))
+    return query.order_by()[:1]
+
+
+_QUESTION_FOR_ANSWER = CompiledRead("question-for-answer", _question_for_answer_query)
+_QUESTION_FOR_ANSWER_KEYED = CompiledRead("question-for-answer-keyed", _question_for_answer_query)
+
+
 def _question_for_answer(
     user: UserLike, attempt_id: int, position: int, idempotency_key: str | None
 ) -> AttemptQuestion:
@@ -451,21 +477,11 @@ def _question_for_answer(
     member = signed_in(user)
     if member is None:
         raise AttemptNotFound(_("There is no such attempt among yours."))
-    query = (
-        AttemptQuestion.objects.filter(attempt_id=attempt_id, attempt__user=member, position=position)
-        .select_related("attempt__quiz", "answer", "draft")
-        .annotate(
-            variant_kind=KeyTextTransform("kind", "stored__variant"),
-            variant_choices=KeyTransform("choices", "stored__variant"),
-        )
-    )
+    values: dict[str, int | str] = {"attempt_id": attempt_id, "user_id": member.pk, "position": position}
     if idempotency_key:
-        # No ORDER BY (Answer's default one joins the question table): the key is unique.
-        used = Answer.objects.filter(attempt_id=attempt_id, idempotency_key=idempotency_key).order_by()
-        query = query.annotate(key_position=Subquery(used.values("question__position")[:1]))
-    if connection.features.has_select_for_update:
-        query = query.select_for_update(of=("attempt",))
-    question = first_unordered(query)
+        question = _QUESTION_FOR_ANSWER_KEYED.first(**values, idempotency_key=idempotency_key)
+    else:
+        question = _QUESTION_FOR_ANSWER.first(**values)
     if question is None:
         attempt = _attempt_lock(user, attempt_id)  # AttemptNotFound if it is not theirs
         _attempt_check_open(attempt, timezone.now())
