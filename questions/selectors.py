@@ -21,6 +21,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from questions.compiled import CompiledRead
 from questions.engine import Event, State
 from questions.engine.concepts import CONCEPTS, EVENT_NAMES, state_label
 from questions.engine.diagrams import ladder_svg, state_diagram_svg
@@ -105,8 +106,12 @@ def _visible_quizzes(user: UserLike, *, with_slot_count: bool = True) -> QuerySe
     member = signed_in(user)
     if member is None:
         return Quiz.objects.none()
+    return _visible_quizzes_of(member.pk, with_slot_count=with_slot_count)
+
+
+def _visible_quizzes_of(user_id: int, *, with_slot_count: bool) -> QuerySet[Quiz]:
     quizzes = (
-        Quiz.objects.filter(course__enrollments__user=member)
+        Quiz.objects.filter(course__enrollments__user_id=user_id)
         .annotate(viewer_role=F("course__enrollments__role"))
         .filter(Q(is_published=True) | Q(viewer_role=Enrollment.Role.INSTRUCTOR))
         .select_related("course")
@@ -138,10 +143,27 @@ def first_unordered(query: QuerySet[Any, _R]) -> _R | None:
     return next(iter(query.order_by()[:1]), None)
 
 
+# One quiz as _visible_quizzes has it, compiled once per connection (a start and a quiz page read it).
+_QUIZ_FOR_USER = CompiledRead(
+    "quiz-for-user",
+    lambda user_id, quiz_id: (
+        _visible_quizzes_of(user_id, with_slot_count=True).filter(pk=quiz_id).order_by()[:1]
+    ),
+)
+_QUIZ_FOR_USER_WITHOUT_COUNT = CompiledRead(
+    "quiz-for-user-without-count",
+    lambda user_id, quiz_id: (
+        _visible_quizzes_of(user_id, with_slot_count=False).filter(pk=quiz_id).order_by()[:1]
+    ),
+)
+
+
 def quiz_get_for_user(*, user: UserLike, quiz_id: int, with_slot_count: bool = True) -> Quiz:
     """The quiz, if ``user`` may see it; QuizNotFound otherwise. One query (see ``_visible_quizzes``);
     starting an attempt asks for no ``slot_count`` (it reads the slots themselves)."""
-    quiz = first_unordered(_visible_quizzes(user, with_slot_count=with_slot_count).filter(pk=quiz_id))
+    member = signed_in(user)
+    read = _QUIZ_FOR_USER if with_slot_count else _QUIZ_FOR_USER_WITHOUT_COUNT
+    quiz = None if member is None else read.first(user_id=member.pk, quiz_id=quiz_id)
     if quiz is None:
         raise QuizNotFound(_("There is no such quiz in your courses."))
     return quiz

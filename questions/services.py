@@ -240,7 +240,7 @@ def attempt_start(*, user: UserLike, quiz: Quiz | int, now: datetime | None = No
     if not quiz_is_open(quiz=quiz, now=now):
         raise QuizNotOpen(_("This quiz is not open for attempts now."))
 
-    slots = list(quiz.slots.order_by("position"))
+    slots = _QUIZ_SLOTS.rows(quiz_id=quiz.pk)
     shuffler = random.SystemRandom()
     if quiz.shuffle:
         # Questions and, within each question, its choices.
@@ -370,8 +370,19 @@ def _attempt_create(
     return attempt, questions
 
 
+_ATTEMPTS_EARLIER = CompiledRead(
+    "attempts-earlier",
+    lambda user_id, quiz_id: (
+        Attempt.objects.filter(user_id=user_id, quiz_id=quiz_id).order_by().values_list("status", "number")
+    ),
+)
+_QUIZ_SLOTS = CompiledRead(
+    "quiz-slots", lambda quiz_id: QuizSlot.objects.filter(quiz_id=quiz_id).order_by("position")
+)
+
+
 def _attempts_earlier(member: User, quiz: Quiz) -> list[tuple[str, int]]:
-    return list(Attempt.objects.filter(user=member, quiz=quiz).order_by().values_list("status", "number"))
+    return _ATTEMPTS_EARLIER.rows(user_id=member.pk, quiz_id=quiz.pk)
 
 
 def _attempt_in_progress(member: User, quiz: Quiz) -> Attempt | None:

@@ -10,9 +10,9 @@ from django.db import connection, transaction
 from django.db.models import Model, QuerySet
 from django.test.utils import CaptureQueriesContext
 
-from questions import services
+from questions import selectors, services
 from questions.compiled import CompiledRead
-from questions.models import Attempt, AttemptQuestion
+from questions.models import Attempt, AttemptQuestion, Course, Quiz
 from tests.conftest import key_choice
 
 pytestmark = pytest.mark.django_db
@@ -159,3 +159,38 @@ def test_compiled_read_refuses_other_value_types(student: User) -> None:
     read = CompiledRead("test-types", lambda flag: User.objects.filter(is_active=flag))
     with pytest.raises(TypeError, match="int and str"):
         read.rows(flag=True)
+
+
+def test_compiled_quiz_read_equals_the_orm(
+    student: User, instructor: User, outsider: User, quiz: Quiz, course: Course
+) -> None:
+    """The quiz read of a start and of a quiz page (with and without its slot count), for a student, an
+    instructor (who also sees an unpublished quiz) and an outsider: the same as the ORM's."""
+    hidden = services.quiz_create(course=course, title="Draft", slots=[("next_state", "easy")])
+    Quiz.objects.filter(pk=hidden.pk).update(is_published=False)
+    for user in (student, instructor, outsider):
+        for target in (quiz, hidden):
+            for with_count in (True, False):
+                read = selectors._QUIZ_FOR_USER if with_count else selectors._QUIZ_FOR_USER_WITHOUT_COUNT
+                compiled = read.first(user_id=user.pk, quiz_id=target.pk)
+                orm = (
+                    selectors._visible_quizzes(user, with_slot_count=with_count).filter(pk=target.pk).first()
+                )
+                assert _fields(compiled) == _fields(orm)
+                if compiled is not None and orm is not None:
+                    assert _fields(compiled.course) == _fields(orm.course)
+    assert selectors._QUIZ_FOR_USER.first(user_id=instructor.pk, quiz_id=hidden.pk) is not None
+    assert selectors._QUIZ_FOR_USER.first(user_id=student.pk, quiz_id=hidden.pk) is None
+    shown = selectors._QUIZ_FOR_USER.first(user_id=student.pk, quiz_id=quiz.pk)
+    assert shown is not None
+    assert shown.slot_count == 3  # type: ignore[attr-defined]
+    assert shown.viewer_role == "student"  # type: ignore[attr-defined]
+
+
+def test_compiled_start_reads_equal_the_orm(student: User, attempt: Attempt, quiz: Quiz) -> None:
+    """The start's other two reads: the student's earlier attempts and the quiz's slots in order."""
+    assert services._attempts_earlier(student, quiz) == list(
+        Attempt.objects.filter(user=student, quiz=quiz).order_by().values_list("status", "number")
+    )
+    slots = services._QUIZ_SLOTS.rows(quiz_id=quiz.pk)
+    assert [_fields(s) for s in slots] == [_fields(s) for s in quiz.slots.order_by("position")]
