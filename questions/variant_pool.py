@@ -64,6 +64,24 @@ def _client() -> redis.Redis | None:
     return _client_for(location if isinstance(location, str) else location[0])
 
 
+# One round trip and one command for a whole start: per key, the popped entry (nil if the pool is
+# empty) and the length left. A Lua false stays in the table as a nil reply (a nil would end it).
+_DRAW_LUA = """
+local replies = {}
+for i, key in ipairs(KEYS) do
+  replies[2 * i - 1] = redis.call('LPOP', key) or false
+  replies[2 * i] = redis.call('LLEN', key)
+end
+return replies
+"""
+
+
+@cache
+def _draw_script(client: redis.Redis) -> Any:
+    """The draw as a registered script (EVALSHA, loaded again by redis-py if the server lost it)."""
+    return client.register_script(_DRAW_LUA)
+
+
 @dataclass(frozen=True)
 class DrawnVariant:
     """A variant ready to use: its stored row's id and identity, and its public payload as stored JSON.
@@ -137,11 +155,7 @@ def variants_draw(pairs: Sequence[Pair]) -> list[DrawnVariant]:
     client = _client()
     if client is not None and pairs:
         try:
-            pipe = client.pipeline(transaction=False)
-            for family, difficulty in pairs:
-                pipe.lpop(pool_key(family, difficulty))
-                pipe.llen(pool_key(family, difficulty))
-            replies = pipe.execute()
+            replies = _draw_script(client)(keys=[pool_key(f, d) for f, d in pairs])
         except (redis.RedisError, OSError):
             logger.warning("Variant pools unreachable; generating in the request.", exc_info=True)
         else:

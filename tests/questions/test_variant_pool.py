@@ -64,6 +64,22 @@ def test_variants_draw_takes_each_pooled_variant_once(pools: PrivateRedis) -> No
     assert variant_pool.variant_pools_sizes([PAIR]) == {PAIR: 0}
 
 
+def test_variants_draw_one_script_for_full_empty_and_repeated_pools(pools: PrivateRedis) -> None:
+    """The draw is one server-side script over every slot's pool: an empty pool's slot is generated,
+    a pool named twice gives two different variants, and a server that lost its scripts (SCRIPT FLUSH,
+    a restart) is sent the script again."""
+    other = ("seq_ack", "hard")
+    variant_pool.variant_pools_fill(pairs=[PAIR], size=2)
+    client = variant_pool._client()
+    assert client is not None
+    client.script_flush()
+    drawn = variant_pool.variants_draw([PAIR, other, PAIR])
+    assert [d.stored is None for d in drawn] == [True, False, True]  # pooled, generated, pooled
+    assert drawn[0].id != drawn[2].id
+    assert [(d.family, d.difficulty) for d in drawn] == [PAIR, other, PAIR]
+    assert variant_pool.variant_pools_sizes([PAIR, other]) == {PAIR: 0, other: 0}
+
+
 def test_pooled_variant_is_the_engines_variant_for_its_seed(pools: PrivateRedis) -> None:
     """A pooled variant stores exactly what the engine makes for its seed: whole variant and the
     public payload in both languages (each with its own language's diagram)."""
