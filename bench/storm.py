@@ -405,7 +405,8 @@ class Bench:
                 break
             await asyncio.sleep(0.25)
         waited = time.perf_counter() - started
-        self.rows.append(Row("ratio", f"worker settled ({label})", f"after {waited:.1f} s"))
+        settled = "after" if waited < timeout else f"not quiet (pools, queue: {last}) after"
+        self.rows.append(Row("ratio", f"worker settled ({label})", f"{settled} {waited:.1f} s"))
 
     def _start_path(self, quiz: str) -> str:
         return f"/api/v1/quizzes/{self.quizzes[quiz]}/attempts/"
@@ -681,7 +682,7 @@ class Bench:
         stack.stop("worker")
         ids = await self.burst("backlog")
         await asyncio.sleep(2.5)  # the drain-queued key expires: new drains queue as usual
-        (self.workdir / "worker.log").unlink()
+        (self.workdir / "worker.log").rename(self.workdir / "worker-before-backlog.log")
         self.start_worker(stack)
         phase = f"backlog ({self.args.burst} answers posted with the worker stopped, then drained)"
         self.burst_rows(phase, ids, 0, stack, live=False)

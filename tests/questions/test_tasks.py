@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
 from django.core.cache import cache
 
-from questions import services
+from questions import services, tasks
 from questions.models import Answer, Attempt
 from questions.tasks import (
     DRAIN_QUEUED_KEY,
@@ -132,6 +133,54 @@ def test_grading_enqueue_sends_one_drain_while_one_is_queued(student: User, atte
     assert grading_enqueue() is True  # eager: the drain runs here and clears the key
     assert Answer.objects.filter(pk__in=ids, status=Answer.Status.GRADED).count() == len(ids)
     assert cache.get(DRAIN_QUEUED_KEY) is None
+
+
+def test_drain_started_while_another_runs_grades_and_stops_without_lingering(
+    student: User, attempt: Attempt, settings: Any
+) -> None:
+    """A drain that starts while another holds the key grades what is pending, does not linger (even
+    when told to) and leaves the running drain's key alone: surplus drains cannot pile up idling."""
+    settings.GRADING_DRAIN_IDLE_SECONDS = 30  # a lingering drain would hold this test for 30 s
+    ids = _submit_all(student, attempt)
+    cache.set(DRAIN_QUEUED_KEY, "running:another-drain", 60)
+    started = time.monotonic()
+    assert tasks._drain("this-drain", linger=True) == len(ids)
+    assert time.monotonic() - started < 5
+    assert cache.get(DRAIN_QUEUED_KEY) == "running:another-drain"
+    assert Answer.objects.filter(pk__in=ids, status=Answer.Status.GRADED).count() == len(ids)
+
+
+def test_drain_holds_the_key_while_running_and_releases_it_before_its_last_look(
+    student: User, attempt: Attempt, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While a drain grades, the key names it (a submit then sends no drain). Its last look comes after
+    it released the key: answers found then are graded, and if a submit queued a drain meanwhile this
+    one stops (that drain looks next), else it takes the key back and goes on."""
+    held: list[Any] = []
+    looks = iter([[1], [], [2], [], [3], []])  # batch, idle, last look finds one, ...
+
+    def batch(**_kwargs: Any) -> list[int]:
+        held.append(cache.get(DRAIN_QUEUED_KEY))
+        return next(looks, [])
+
+    monkeypatch.setattr(services, "answers_grade_batch", batch)
+    assert tasks._drain("d1", linger=False) == 3
+    # Looks 1-2 with the key held; look 3 (the last) after releasing it; retaken; 4 held; 5 released.
+    assert held[:5] == ["running:d1", "running:d1", None, "running:d1", None]
+    assert cache.get(DRAIN_QUEUED_KEY) is None
+
+    looks = iter([[], [7]])
+    held.clear()
+
+    def batch_then_submit(**_kwargs: Any) -> list[int]:
+        found = next(looks, [])
+        if found:
+            cache.add(DRAIN_QUEUED_KEY, 1, 60)  # a submit committed meanwhile and queued a drain
+        return found
+
+    monkeypatch.setattr(services, "answers_grade_batch", batch_then_submit)
+    assert tasks._drain("d2", linger=False) == 1
+    assert cache.get(DRAIN_QUEUED_KEY) == 1  # the queued drain's key is left for it
 
 
 def test_answers_pending_sweep_sends_batches(student: User, attempt: Attempt, settings: Any) -> None:
