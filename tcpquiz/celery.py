@@ -30,10 +30,11 @@ class Task(DjangoTask[Any, Any]):
 
         transaction.on_commit(partial(self.publish_or_log, args, kwargs))
 
-    def publish_or_log(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
-        """Send the task to the broker; on failure log it and return False instead of raising."""
+    def publish_or_log(self, args: tuple[Any, ...], kwargs: dict[str, Any], **options: Any) -> bool:
+        """Send the task to the broker (``options`` as for ``apply_async``: countdown, ...); on failure
+        log it and return False instead of raising."""
         try:
-            self.apply_async(args, kwargs)
+            self.apply_async(args, kwargs, **options)
         except Exception:
             # kombu OperationalError, redis ConnectionError, socket timeouts: all mean "not sent".
             logger.warning(

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -228,6 +229,32 @@ def test_variant_pools_fill_task_hands_over_in_chunks(
     assert tasks.variant_pools_fill.apply(args=(quiz.pk, 6)).get() == 5
     pairs = [(slot.family, slot.difficulty) for slot in quiz.slots.all()]
     assert set(variant_pool.variant_pools_sizes(pairs).values()) == {6}
+
+
+def test_variant_pools_refill_paces_its_chunks_and_keeps_one_chain(
+    pools: PrivateRedis, quiz: Quiz, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A top-up asked for by starts (no size) queues its next chunk after a pause, a prepare (a size)
+    at once; while a chain goes on its fill-queued key is set (starts queue no second chain), and the
+    chunk that finishes the pools clears it."""
+    monkeypatch.setattr(tasks, "POOLS_FILL_CHUNK", 5)
+    sent: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+
+    def publish(args: tuple[Any, ...], kwargs: dict[str, Any], **options: Any) -> bool:
+        sent.append((args, options))
+        return True
+
+    monkeypatch.setattr(tasks.variant_pools_fill, "publish_or_log", publish)
+    key = tasks.POOLS_FILL_QUEUED_KEY.format(quiz_id=quiz.pk)
+    assert tasks.variant_pools_fill.run(quiz.pk) == 5
+    assert sent == [((quiz.pk, None), {"countdown": tasks.POOLS_REFILL_PAUSE_SECONDS})]
+    assert cache.get(key) == 1
+    assert tasks.variant_pools_fill.run(quiz.pk, 7) == 5
+    assert sent[-1] == ((quiz.pk, 7), {"countdown": 0.0})
+    monkeypatch.setattr(tasks, "POOLS_FILL_CHUNK", 10_000)
+    tasks.variant_pools_fill.run(quiz.pk)  # fills the rest: the chain ends
+    assert len(sent) == 2
+    assert cache.get(key) is None
 
 
 def test_variant_pools_prepare_fills_quizzes_about_to_open(
