@@ -92,9 +92,9 @@ def _drain_claim(task_id: str) -> bool:
         holder = cache.get(DRAIN_QUEUED_KEY)
         if isinstance(holder, str) and holder.startswith("running:") and holder != f"running:{task_id}":
             return False
-        cache.set(DRAIN_QUEUED_KEY, f"running:{task_id}", DRAIN_QUEUED_SECONDS)
     except Exception:
-        logger.warning("grade_answers_batch: could not take the drain key.", exc_info=True)
+        logger.warning("grade_answers_batch: could not read the drain key.", exc_info=True)
+    _drain_refresh(task_id)
     return True
 
 
@@ -134,6 +134,7 @@ def grade_answers_batch(self: Task, answer_ids: list[int] | None = None) -> int:
         sent = _one_by_one(answer_ids if answer_ids is not None else _suspects())
         logger.warning("grade_answers_batch: redelivered; %s answers sent to be graded one by one.", sent)
         if answer_ids is None:
+            _drain_release()  # the key this drain held before its worker died: stale now
             grading_enqueue()
         return 0
     graded = 0

@@ -183,6 +183,23 @@ def test_drain_holds_the_key_while_running_and_releases_it_before_its_last_look(
     assert cache.get(DRAIN_QUEUED_KEY) == 1  # the queued drain's key is left for it
 
 
+def test_redelivered_drain_releases_the_dead_drains_key_and_sends_a_new_drain(
+    student: User, attempt: Attempt
+) -> None:
+    """A drain redelivered after its worker died sends the suspects one by one, releases the key its
+    dead run held (else submits would send no drain until it expired) and queues a fresh drain, which
+    grades everything else pending."""
+    ids = _submit_all(student, attempt)
+    cache.set(DRAIN_QUEUED_KEY, "running:the-dead-run", 60)
+    grade_answers_batch.push_request(delivery_info={"redelivered": True})
+    try:
+        assert grade_answers_batch.run() == 0
+    finally:
+        grade_answers_batch.pop_request()
+    assert Answer.objects.filter(pk__in=ids, status=Answer.Status.GRADED).count() == len(ids)
+    assert cache.get(DRAIN_QUEUED_KEY) is None
+
+
 def test_answers_pending_sweep_sends_batches(student: User, attempt: Attempt, settings: Any) -> None:
     """The sweep sends the ids of answers left pending to grade_answers_batch, in chunks."""
     settings.GRADING_SWEEP_AFTER_SECONDS = 0
