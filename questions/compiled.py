@@ -43,8 +43,9 @@ class _Compiled:
 class CompiledRead(Generic[_R]):
     """``build(**values)`` (a queryset of one shape for any values) compiled once per connection.
 
-    Values are ints or strs, passed by keyword; a value that changes the query's shape (None instead
-    of a key, say) needs a ``CompiledRead`` of its own.
+    Values are ints or strs, passed by keyword. Each set of value names (and their types) is compiled
+    apart, so a value given or left out (a key, say) may change the query's shape; a shape chosen by
+    anything else (a flag) needs a ``CompiledRead`` of its own.
     """
 
     def __init__(self, name: str, build: Callable[..., QuerySet[Any, _R]]) -> None:

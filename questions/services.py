@@ -466,8 +466,8 @@ def _question_for_answer_query(
     return query.order_by()[:1]
 
 
+# With and without an idempotency key are two shapes, compiled apart (the value names differ).
 _QUESTION_FOR_ANSWER = CompiledRead("question-for-answer", _question_for_answer_query)
-_QUESTION_FOR_ANSWER_KEYED = CompiledRead("question-for-answer-keyed", _question_for_answer_query)
 
 
 def _question_for_answer(
@@ -490,9 +490,8 @@ def _question_for_answer(
         raise AttemptNotFound(_("There is no such attempt among yours."))
     values: dict[str, int | str] = {"attempt_id": attempt_id, "user_id": member.pk, "position": position}
     if idempotency_key:
-        question = _QUESTION_FOR_ANSWER_KEYED.first(**values, idempotency_key=idempotency_key)
-    else:
-        question = _QUESTION_FOR_ANSWER.first(**values)
+        values["idempotency_key"] = idempotency_key
+    question = _QUESTION_FOR_ANSWER.first(**values)
     if question is None:
         attempt = _attempt_lock(user, attempt_id)  # AttemptNotFound if it is not theirs
         _attempt_check_open(attempt, timezone.now())

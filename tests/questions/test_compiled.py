@@ -61,8 +61,7 @@ def test_compiled_submit_read_equals_the_orm_in_every_case(student: User, attemp
         response={"choice": key_choice(attempt, 3)},
         idempotency_key="used-for-3",
     )
-    keyed = services._QUESTION_FOR_ANSWER_KEYED
-    plain = services._QUESTION_FOR_ANSWER
+    keyed = plain = services._QUESTION_FOR_ANSWER  # the key given or not: two shapes, compiled apart
     base = {"attempt_id": attempt.pk, "user_id": student.pk}
     cases: list[tuple[CompiledRead[AttemptQuestion], dict[str, Any]]] = [
         (plain, {**base, "position": 1}),
