@@ -1,4 +1,4 @@
-"""Hot reads compiled once per database connection, then run with new values.
+"""Hot reads compiled once per database connection, then run with new values; hot writes by key.
 
 Django builds and compiles a queryset on every call: for the submit's one read (five tables, two JSON
 keys and a subquery) that was 1.6 ms of Python, more than the query itself took on PostgreSQL. A
@@ -15,12 +15,12 @@ transformed on the way into the parameters) is run through the ORM every time in
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import QuerySet
+from django.db.models import Field, Model, QuerySet
 from django.db.models import query as django_query
 from django.db.models.query import FlatValuesListIterable, ModelIterable, ValuesListIterable
 
@@ -179,3 +179,40 @@ def _decoder(
         return made
 
     return models
+
+
+# Hot writes --------------------------------------------------------------------------------------
+
+
+def update_rows(
+    model: type[Model], names: Sequence[str], rows: Sequence[tuple[Any, Mapping[str, Any]]]
+) -> int:
+    """Set columns ``names`` of each row ``(pk, {name: value})`` of ``model``, with one statement run
+    for every row (``executemany``: psycopg sends them in one pipeline). Returns how many rows it set.
+
+    Each value goes through its field's ``get_db_prep_save``, as ``Model.save`` does. Django's
+    ``bulk_update`` writes one ``CASE WHEN pk = ...`` per field and row instead: building and compiling
+    that took ~3 ms of Python per graded answer, most of a grading batch's time on PostgreSQL.
+    No signals are sent and no ``auto_now`` is applied, as with ``bulk_update``.
+    """
+    if not rows:
+        return 0
+    connection = connections[DEFAULT_DB_ALIAS]
+    meta = model._meta
+    fields = [meta.get_field(name) for name in names]
+    pk = meta.pk
+    if pk is None or not all(isinstance(field, Field) and field.column for field in fields):
+        raise TypeError(f"update_rows sets concrete columns of a model with a primary key: {names}")
+    columns = [field for field in fields if isinstance(field, Field)]
+    quote = connection.ops.quote_name
+    # Only quoted names from the model's metadata go into the text; every value is a parameter.
+    assignments = ", ".join(f"{quote(str(field.column))} = %s" for field in columns)
+    sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(str(pk.column))} = %s"  # noqa: S608
+    params = [
+        [field.get_db_prep_save(values[field.name], connection) for field in columns]
+        + [pk.get_db_prep_value(key, connection)]
+        for key, values in rows
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
+        return max(int(cursor.rowcount), 0)

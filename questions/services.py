@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from questions.compiled import CompiledRead
+from questions.compiled import CompiledRead, update_rows
 from questions.engine import ENGINE_VERSION
 from questions.errors import (
     AlreadyAnswered,
@@ -722,14 +722,8 @@ def answers_grade_batch(
             claimed = pending.select_for_update(skip_locked=True, of=("self",))
             rows = list(claimed.order_by("pk").values_list(*columns)[:limit])
             graded = _answers_graded(rows, now)
-            # The rows are ours until commit: one UPDATE for the lot.
-            Answer.objects.bulk_update(
-                [
-                    Answer(pk=answer_id, grading_attempts=runs + 1, **_GRADING_RESET | fields)
-                    for answer_id, runs, fields in graded
-                ],
-                ["grading_attempts", *_GRADING_RESET],
-            )
+            # The rows are ours until commit: written as they are, one statement per row in one pipeline.
+            _answers_graded_write(graded)
             return [answer_id for answer_id, _runs, _fields in graded]
     rows = list(pending.order_by("pk").values_list(*columns)[:limit])
     graded = _answers_graded(rows, now)
@@ -763,14 +757,31 @@ def _answers_graded(
 
 
 def _answers_graded_save(graded: list[tuple[int, int, dict[str, Any]]]) -> list[int]:
-    """Write each grade if its answer is still pending with the same runs; returns the ids written."""
-    saved = []
-    for answer_id, runs, fields in graded:
-        if Answer.objects.filter(pk=answer_id, status=Answer.Status.PENDING, grading_attempts=runs).update(
-            grading_attempts=runs + 1, **fields
-        ):
-            saved.append(answer_id)
-    return saved
+    """Write each grade if its answer is still pending with the same runs; returns the ids written.
+
+    Run in a transaction that holds the write lock from its first statement (SQLite's IMMEDIATE), so
+    nothing changes between the look and the write.
+    """
+    still = dict(
+        Answer.objects.filter(pk__in=[answer_id for answer_id, _runs, _fields in graded])
+        .filter(status=Answer.Status.PENDING)
+        .values_list("pk", "grading_attempts")
+    )
+    kept = [(answer_id, runs, fields) for answer_id, runs, fields in graded if still.get(answer_id) == runs]
+    _answers_graded_write(kept)
+    return [answer_id for answer_id, _runs, _fields in kept]
+
+
+def _answers_graded_write(graded: list[tuple[int, int, dict[str, Any]]]) -> None:
+    """Store each (answer id, runs so far, columns grading set), counting the run."""
+    update_rows(
+        Answer,
+        ["grading_attempts", *_GRADING_RESET],
+        [
+            (answer_id, {"grading_attempts": runs + 1, **_GRADING_RESET, **fields})
+            for answer_id, runs, fields in graded
+        ],
+    )
 
 
 @transaction.atomic

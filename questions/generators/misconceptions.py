@@ -816,6 +816,17 @@ def mutant_diffs(profile: Profile) -> dict[tuple[State, Event], tuple[tuple[str,
     return {cell: tuple(pairs) for cell, pairs in found.items()}
 
 
+@cache
+def mutant_steps(profile: Profile) -> dict[tuple[State, State], str]:
+    """For every change of state (before, after) a table mutant makes on some event: the first such
+    misconception, in catalogue order. Graders name it when a student's order takes that step."""
+    found: dict[tuple[State, State], str] = {}
+    for m in TABLE_MUTANTS:
+        for (before, _event), (after, _sends) in mutant_table(m.id, profile).items():
+            found.setdefault((before, after), m.id)
+    return found
+
+
 def predict(misconception_id: str, state: State, event: Event, profile: Profile) -> Outcome | None:
     """What the mutant says ``event`` does in ``state`` (None: the mutant thinks it impossible)."""
     return mutant_table(misconception_id, profile).get((state, event))

@@ -289,17 +289,7 @@ def grade(variant: Variant, answer: JSON) -> GradeResult:
         before, after = State[path[i - 1]], State[path[i]]
         if after not in nxt[before]:
             position = min(i, len(order))
-            mid = next(
-                (
-                    m.id
-                    for m in misconceptions.TABLE_MUTANTS
-                    if any(
-                        cell[0] is before and out[0] is after
-                        for cell, out in misconceptions.mutant_table(m.id, prof).items()
-                    )
-                ),
-                None,
-            )
+            mid = misconceptions.mutant_steps(prof).get((before, after))
             whole = variant.params.get("mutant_orders", {})
             mid = next((m for m, o in whole.items() if list(o) == order), mid)
             parts: list[Text] = [

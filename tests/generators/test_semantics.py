@@ -154,6 +154,27 @@ def test_misconception_table_mutant_changes_the_table(m: misconceptions.Misconce
     assert any(changed)
 
 
+@pytest.mark.parametrize("prof", [RFC9293, LINUX], ids=lambda p: p.name)
+def test_mutant_steps_names_the_first_mutant_taking_each_step(prof: Any) -> None:
+    """The index graders use equals a search of every mutant table, in catalogue order, for each pair
+    of states (the answer the ordering grader computed per wrong step before the index)."""
+    steps = misconceptions.mutant_steps(prof)
+    for before, after in itertools.product(State, State):
+        searched = next(
+            (
+                m.id
+                for m in misconceptions.TABLE_MUTANTS
+                if any(
+                    cell[0] is before and out[0] is after
+                    for cell, out in misconceptions.mutant_table(m.id, prof).items()
+                )
+            ),
+            None,
+        )
+        assert steps.get((before, after)) == searched
+    assert steps  # some mutant changes some state
+
+
 def test_misconception_catalogue_is_bilingual_and_unique() -> None:
     """Ids are unique, start with m:, and every name and correction exists in both languages."""
     ids = [m.id for m in misconceptions.CATALOGUE]

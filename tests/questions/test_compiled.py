@@ -193,3 +193,68 @@ def test_compiled_start_reads_equal_the_orm(student: User, attempt: Attempt, qui
     )
     slots = services._QUIZ_SLOTS.rows(quiz_id=quiz.pk)
     assert [_fields(s) for s in slots] == [_fields(s) for s in quiz.slots.order_by("position")]
+
+
+def test_update_rows_writes_each_row_as_save_would(student: User, attempt: Attempt) -> None:
+    """Each row gets its own values, JSON and timestamps included, read back as ``Model.save`` would
+    have stored them; rows not named are untouched; one statement per row, no other query."""
+    from django.utils import timezone
+
+    from questions.compiled import update_rows
+    from questions.models import Answer
+
+    answers = [
+        services.answer_submit(
+            user=student, attempt=attempt, position=p, response={"choice": key_choice(attempt, p)}
+        )[0]
+        for p in (1, 2, 3)
+    ]
+    when = timezone.now()
+    rows = [
+        (
+            answers[0].pk,
+            {
+                "status": "graded",
+                "score": 1.0,
+                "feedback": {"en": "ok", "n": [1, 2]},
+                "format_error": None,
+                "graded_at": when,
+                "grading_attempts": 1,
+            },
+        ),
+        (
+            answers[1].pk,
+            {
+                "status": "graded",
+                "score": 0.0,
+                "feedback": {},
+                "format_error": {"en": "bad", "zh": "错"},
+                "graded_at": when,
+                "grading_attempts": 2,
+            },
+        ),
+    ]
+    names = ["status", "score", "feedback", "format_error", "graded_at", "grading_attempts"]
+    with CaptureQueriesContext(connection) as queries:
+        written = update_rows(Answer, names, rows)
+    assert written == 2
+    assert len(queries) <= 2  # the one statement (SQLite's executemany may show it once per row)
+    first, second, third = (Answer.objects.get(pk=a.pk) for a in answers)
+    assert (first.status, first.score, first.feedback, first.format_error, first.graded_at) == (
+        "graded",
+        1.0,
+        {"en": "ok", "n": [1, 2]},
+        None,
+        when,
+    )
+    assert first.grading_attempts == 1
+    assert (second.score, second.feedback, second.format_error, second.grading_attempts) == (
+        0.0,
+        {},
+        {"en": "bad", "zh": "错"},
+        2,
+    )
+    assert (third.status, third.score, third.graded_at) == ("pending", None, None)
+    assert update_rows(Answer, names, []) == 0
+    with pytest.raises(TypeError):
+        update_rows(Course, ["quizzes"], [(1, {"quizzes": []})])  # a relation, not a column
