@@ -216,3 +216,102 @@ def update_rows(
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)
         return max(int(cursor.rowcount), 0)
+
+
+def insert_rows(objs: Sequence[Model]) -> None:
+    """INSERT unsaved instances ``objs`` (of one model) with one statement, and set their primary keys.
+
+    What ``bulk_create`` does for rows without conflicts, minus its query machinery, with the SQL made
+    once per connection and shape: each value goes through its field's ``pre_save`` and
+    ``get_db_prep_save``, the primary key comes back through ``RETURNING``, and the instances are
+    marked saved. No signals are sent (as with ``bulk_create``). Several rows on PostgreSQL go in as
+    one array per column (``UNNEST``), as ``bulk_create`` sends them. A model or a value it cannot
+    write this way (an expression, a field with its own placeholder, a database without
+    ``RETURNING``, more rows than one statement takes) goes through ``bulk_create``.
+    """
+    if not objs:
+        return
+    model = type(objs[0])
+    connection = connections[DEFAULT_DB_ALIAS]
+    meta = model._meta
+    pk = meta.pk
+    fields = [field for field in meta.local_concrete_fields if field is not pk or not field.db_returning]
+    if (
+        pk is None
+        or not pk.db_returning
+        or not connection.features.can_return_rows_from_bulk_insert
+        or any(type(obj) is not model or obj.pk is not None for obj in objs)
+        or any(hasattr(field, "get_placeholder") or field.generated for field in fields)
+        or connection.ops.bulk_batch_size(fields, objs) < len(objs)
+        or (
+            # An array of a type Django does not know by name (as bulk_create's UNNEST checks).
+            connection.vendor == "postgresql"
+            and len(objs) > 1
+            and any(_internal_type(field) not in connection.data_types for field in fields)
+        )
+    ):
+        model._default_manager.bulk_create(objs)
+        return
+    params: list[Any] = []
+    for obj in objs:
+        getattr(obj, "_prepare_related_fields_for_save")(operation_name="bulk_create")  # noqa: B009 (private)
+        values = [field.pre_save(obj, True) for field in fields]
+        if any(hasattr(value, "resolve_expression") for value in values):
+            model._default_manager.bulk_create(objs)
+            return
+        params.extend(
+            field.get_db_prep_save(value, connection) for field, value in zip(fields, values, strict=True)
+        )
+    sql = _insert_sql(connection, model, fields, len(objs))
+    if sql.unnest:
+        # One array per column (as Django's bulk_create does on PostgreSQL): the text and the number
+        # of parameters stay the same for any number of rows, so psycopg's parsed-query cache (up to
+        # 50 parameters) and the server's prepared statement serve every start.
+        width = len(fields)
+        params = [params[column::width] for column in range(width)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql.text, params)
+        keys = [found[0] for found in cursor.fetchall()]
+    for obj, key in zip(objs, keys, strict=True):
+        obj.pk = key
+        obj._state.adding = False
+        obj._state.db = connection.alias
+
+
+@dataclass(frozen=True)
+class _InsertSql:
+    text: str
+    unnest: bool
+
+
+def _insert_sql(connection: Any, model: type[Model], fields: list[Field[Any, Any]], rows: int) -> _InsertSql:
+    """The INSERT of ``rows`` rows of ``fields``, made once per connection and shape."""
+    cache: dict[tuple[Any, ...], _InsertSql] | None = getattr(connection, "_compiled_inserts", None)
+    if cache is None:
+        cache = {}
+        connection._compiled_inserts = cache
+    unnest = connection.vendor == "postgresql" and rows > 1
+    key = (model, tuple(field.name for field in fields), unnest or rows)
+    if key in cache:
+        return cache[key]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(str(field.column)) for field in fields)
+    if unnest:
+        # The type without its length (varchar, not varchar(64)), as Django's bulk_create casts it.
+        types = [str(field.db_type(connection)).split("(")[0] for field in fields]
+        arrays = ", ".join(f"(%s)::{db_type}[]" for db_type in types)
+        values = f"SELECT * FROM UNNEST({arrays})"  # noqa: S608
+    else:
+        row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        values = "VALUES " + ", ".join([row] * rows)
+    pk = model._meta.pk
+    assert pk is not None
+    # Only quoted names and types from the model's metadata go into the text; values are parameters.
+    text = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) {values} RETURNING {quote(str(pk.column))}"
+    cache[key] = _InsertSql(text, unnest)
+    return cache[key]
+
+
+def _internal_type(field: Field[Any, Any]) -> str:
+    target = field.target_field if field.is_relation else field  # type: ignore[attr-defined]
+    return str(target.get_internal_type())

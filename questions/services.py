@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from questions.compiled import CompiledRead, update_rows
+from questions.compiled import CompiledRead, insert_rows, update_rows
 from questions.engine import ENGINE_VERSION
 from questions.errors import (
     AlreadyAnswered,
@@ -339,13 +339,14 @@ def _attempt_create(
     with transaction.atomic():
         if current is not None:
             _attempt_close(current, now)  # its time is up
-        attempt = Attempt.objects.create(
+        attempt = Attempt(
             user=member,
             quiz=quiz,
             number=max((number for _status, number in earlier), default=0) + 1,
             started_at=now,
             deadline=_attempt_deadline(quiz, now),
         )
+        insert_rows([attempt])
         # Variants made in this request (no pool, or an empty one) are written first; pooled ones are.
         new_rows = [variant.row() for variant in variants if variant.stored is not None]
         if new_rows:
@@ -366,7 +367,7 @@ def _attempt_create(
             for position, (slot, variant, order) in enumerate(zip(slots, variants, orders, strict=True), 1)
         ]
         # One INSERT for the lot, of small rows: an exam start storm is many of these at once.
-        AttemptQuestion.objects.bulk_create(questions)
+        insert_rows(questions)
     return attempt, questions
 
 
@@ -595,13 +596,14 @@ def _answer_write(
         answer.idempotency_key = idempotency_key or ""
         answer.save()
         return answer, True
-    answer = Answer.objects.create(
+    answer = Answer(
         attempt=question.attempt,
         question=question,
         response=response,
         idempotency_key=idempotency_key or "",
         created_at=now,
     )
+    insert_rows([answer])
     return answer, True
 
 
@@ -719,8 +721,14 @@ def answers_grade_batch(
     columns = ("pk", "grading_attempts", "response", _VariantForGrading("question__stored__variant"))
     if connection.features.has_select_for_update_skip_locked:
         with transaction.atomic():
-            claimed = pending.select_for_update(skip_locked=True, of=("self",))
-            rows = list(claimed.order_by("pk").values_list(*columns)[:limit])
+            # The rows are claimed in a subquery of the answer table alone, and only those are joined
+            # to their variants. With the join in the locking query, a plan made from stale statistics
+            # (the table grew by thousands of answers since autovacuum last analysed it) joined every
+            # pending answer, stripped every variant and sorted the lot for each batch of 50: 226 ms
+            # instead of 3 with 10,200 pending (EXPLAIN ANALYZE), a backlog drained at 170/s.
+            claimed = pending.select_for_update(skip_locked=True).order_by("pk").values("pk")[:limit]
+            ours = Answer.objects.filter(pk__in=Subquery(claimed)).order_by("pk")
+            rows = list(ours.values_list(*columns))
             graded = _answers_graded(rows, now)
             # The rows are ours until commit: written as they are, one statement per row in one pipeline.
             _answers_graded_write(graded)

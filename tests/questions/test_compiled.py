@@ -9,6 +9,7 @@ from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.db.models import Model, QuerySet
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from questions import selectors, services
 from questions.compiled import CompiledRead
@@ -258,3 +259,70 @@ def test_update_rows_writes_each_row_as_save_would(student: User, attempt: Attem
     assert update_rows(Answer, names, []) == 0
     with pytest.raises(TypeError):
         update_rows(Course, ["quizzes"], [(1, {"quizzes": []})])  # a relation, not a column
+
+
+def test_insert_rows_writes_rows_as_bulk_create_would(student: User, attempt: Attempt) -> None:
+    """One row and many: each instance gets its primary key and is marked saved, and every column
+    reads back as written (JSON, null and an empty list included); one statement per call."""
+    from questions.compiled import insert_rows
+
+    other = Attempt(
+        user=student,
+        quiz=attempt.quiz,
+        number=7,
+        status=Attempt.Status.SUBMITTED,
+        started_at=timezone.now(),
+        submitted_at=timezone.now(),
+    )
+    with CaptureQueriesContext(connection) as queries:
+        insert_rows([other])
+    assert len(queries) == 1
+    assert other.pk is not None
+    assert not other._state.adding
+    assert Attempt.objects.get(pk=other.pk).number == 7
+    # The fixture attempt's questions make way (their stored variants are one-to-one) for new rows.
+    old = list(AttemptQuestion.objects.filter(attempt=attempt).order_by("position"))
+    AttemptQuestion.objects.filter(attempt=attempt).delete()
+    questions = [
+        AttemptQuestion(
+            attempt=attempt,
+            slot_id=question.slot_id,
+            position=question.position,
+            family="next_state",
+            seed=2**40 + question.position,  # a bigint
+            difficulty="easy",
+            engine_version="1",
+            points=question.position,
+            stored_id=question.stored_id,
+            choice_order=[[2, 0, 1], None, []][question.position - 1],
+        )
+        for question in old
+    ]
+    with CaptureQueriesContext(connection) as queries:
+        insert_rows(questions)
+    assert len(queries) == 1
+    read = {q.pk: q for q in AttemptQuestion.objects.filter(attempt=attempt)}
+    assert sorted(read) == sorted(q.pk for q in questions)
+    assert len(read) == 3
+    for written in questions:
+        again = read[written.pk]
+        assert (again.position, again.seed, again.points, again.stored_id, again.slot_id) == (
+            written.position,
+            written.seed,
+            written.points,
+            written.stored_id,
+            written.slot_id,
+        )
+        assert again.choice_order == written.choice_order
+    insert_rows([])  # nothing to do
+
+
+def test_insert_rows_falls_back_to_bulk_create_for_an_expression(student: User, quiz: Quiz) -> None:
+    """A value that is an expression (here a function of the database) goes through bulk_create."""
+    from django.db.models.functions import Now
+
+    from questions.compiled import insert_rows
+
+    attempt = Attempt(user=student, quiz=quiz, number=8, started_at=Now())
+    insert_rows([attempt])
+    assert Attempt.objects.get(pk=attempt.pk).started_at is not None

@@ -225,3 +225,60 @@ def test_answers_graded_save_skips_answer_graded_meanwhile(student: User, attemp
     assert services._answers_graded_save(graded) == [second]
     assert Answer.objects.get(pk=first).grading_attempts == 1
     assert Answer.objects.get(pk=second).grading_attempts == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_answers_grade_batch_leaves_an_answer_another_worker_has(
+    student: User, attempt: Attempt, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two workers never grade one answer twice. PostgreSQL: an answer another worker has locked is
+    skipped, and the lock is taken in a subquery of the answer table alone (a join there let a plan
+    from stale statistics strip and sort every pending answer's variant per batch). SQLite: an answer
+    another worker graded between this batch's read and its write is not written again."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    ids = _submit_all(student, attempt)
+    if connection.features.has_select_for_update_skip_locked:
+        import psycopg
+
+        settings_dict = connection.settings_dict
+        other = psycopg.connect(
+            dbname=settings_dict["NAME"],
+            user=settings_dict["USER"],
+            host=settings_dict["HOST"],
+            port=settings_dict["PORT"] or 5432,
+        )
+        try:
+            other.execute("SELECT id FROM questions_answer WHERE id = %s FOR UPDATE", [ids[0]])
+            with CaptureQueriesContext(connection) as queries:
+                graded = services.answers_grade_batch()
+        finally:
+            other.rollback()
+            other.close()
+        claim = next(q["sql"] for q in queries.captured_queries if "SKIP LOCKED" in q["sql"])
+        inner = claim[claim.index("IN (SELECT") :]
+        assert "FOR UPDATE SKIP LOCKED" in inner
+        assert "JOIN" not in inner[: inner.index("FOR UPDATE")]
+    else:
+        real = services._answers_graded
+
+        def meanwhile(rows: Any, now: Any) -> Any:
+            graded_rows = real(rows, now)
+            # Another worker grades the first answer after this batch read it, before it writes.
+            Answer.objects.filter(pk=ids[0]).update(
+                status=Answer.Status.GRADED, score=0.5, graded_at=timezone.now(), grading_attempts=1
+            )
+            return graded_rows
+
+        monkeypatch.setattr(services, "_answers_graded", meanwhile)
+        graded = services.answers_grade_batch()
+        assert Answer.objects.get(pk=ids[0]).score == 0.5  # the other worker's grade stands
+    assert sorted(graded) == sorted(ids[1:])
+    assert Answer.objects.get(pk=ids[0]).grading_attempts == (
+        0 if connection.features.has_select_for_update_skip_locked else 1
+    )
+    assert set(Answer.objects.filter(pk__in=ids[1:]).values_list("status", "grading_attempts")) == {
+        (Answer.Status.GRADED, 1)
+    }
