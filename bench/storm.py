@@ -389,23 +389,29 @@ class Bench:
         """Wait until the worker has finished what the last phase left it (pool top-ups, grading): no
         task queued and the pools' lengths unchanged for ``quiet`` seconds."""
         import redis
+        from django.core.cache import cache
 
+        from questions.tasks import POOLS_FILL_QUEUED_KEY
         from questions.variant_pool import KEY_PREFIX
 
         client = redis.Redis.from_url(self.redis)
+        # A top-up chain holds its quiz's fill-queued key until its last chunk, including the pauses
+        # between chunks, when nothing is queued and the pools do not move.
+        filling = cache.make_key(POOLS_FILL_QUEUED_KEY.format(quiz_id="*"))
         started = time.perf_counter()
-        last: tuple[int, int] | None = None
+        last: tuple[int, int, int] | None = None
         since = started
         while (now := time.perf_counter()) - started < timeout:
             pools = sum(client.llen(key) for key in client.scan_iter(match=f"{KEY_PREFIX}:*"))
-            state = (pools, client.llen("celery"))
+            chains = sum(1 for _key in client.scan_iter(match=filling))
+            state = (pools, client.llen("celery"), chains)
             if state != last:
                 last, since = state, now
-            elif state[1] == 0 and now - since >= quiet:
+            elif state[1] == 0 and state[2] == 0 and now - since >= quiet:
                 break
             await asyncio.sleep(0.25)
         waited = time.perf_counter() - started
-        settled = "after" if waited < timeout else f"not quiet (pools, queue: {last}) after"
+        settled = "after" if waited < timeout else f"not quiet (pools, queue, top-ups: {last}) after"
         self.rows.append(Row("ratio", f"worker settled ({label})", f"{settled} {waited:.1f} s"))
 
     def _start_path(self, quiz: str) -> str:

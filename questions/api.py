@@ -39,6 +39,7 @@ from questions.serializers import (
     ReviewSerializer,
     TokenRequestSerializer,
     TokenSerializer,
+    represent,
 )
 from questions.tasks import grading_enqueue_on_commit, variant_pools_refill_on_commit
 from questions.variant_store import shared_diagram_name
@@ -134,7 +135,7 @@ def attempt_detail_data(attempt: Attempt, questions: list[AttemptQuestion], lang
     ``question_payload`` builds them. Those are plain JSON values already in ``QuestionSerializer``'s
     shape (a test holds them to it), so they skip its per-field walk: a 20-question attempt has about
     1,400 fields, and a whole class starts one within seconds."""
-    return AttemptSerializer(attempt_payload(attempt, questions)).data | {
+    return represent(AttemptSerializer, attempt_payload(attempt, questions)) | {
         "questions": [question_payload(q, lang) for q in questions]
     }
 
@@ -309,7 +310,7 @@ class AnswerSubmitApi(APIView):
         if created:
             grading_enqueue_on_commit()
         return Response(
-            AnswerSerializer(answer_payload(answer, request_lang(request))).data,
+            represent(AnswerSerializer, answer_payload(answer, request_lang(request))),
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
@@ -323,7 +324,7 @@ class AnswerDetailApi(APIView):
     def get(self, request: Request, answer_id: int) -> Response:
         """One of your answers: its grading status and, once graded and reviewable, its result."""
         answer = selectors.answer_get_for_user(user=request.user, answer_id=answer_id)
-        return Response(AnswerSerializer(answer_payload(answer, request_lang(request))).data)
+        return Response(represent(AnswerSerializer, answer_payload(answer, request_lang(request))))
 
 
 class TokenObtainApi(APIView):

@@ -22,7 +22,7 @@ from questions.generators.diagrams import state_diagrams
 from questions.generators.registry import families
 from questions.models import Attempt, Course, Quiz
 from questions.serializers import AttemptDetailSerializer
-from tests.conftest import key_choice
+from tests.conftest import key_choice, wrong_choice
 
 pytestmark = pytest.mark.django_db
 
@@ -167,6 +167,37 @@ def test_attempt_detail_data_is_what_the_serializer_gives(api: APIClient, course
         assert fast["questions"][1]["draft"] == {"choice": "x"}
         listed = api.get(f"/api/v1/attempts/{attempt_id}/questions/?lang={lang}").json()
         assert listed == json.loads(json.dumps(fast["questions"]))
+
+
+def test_represent_is_what_a_fresh_serializer_gives(student: Any, attempt: Attempt, course: Course) -> None:
+    """``represent`` (one serializer instance per process) gives what ``Serializer(payload).data`` does:
+    for an attempt, a pending answer and, in practice (results shown), a wrong answer graded with its
+    feedback, misconception, key and explanation, in both languages; then the same again."""
+    from django.utils import translation
+
+    from questions.serializers import AnswerSerializer, AttemptSerializer, represent
+    from tests.questions.student_helpers import practice_create
+
+    pending, _ = services.answer_submit(
+        user=student, attempt=attempt, position=1, response={"choice": key_choice(attempt, 1)}
+    )
+    practice, _ = services.attempt_start(user=student, quiz=practice_create(course))
+    single = practice.questions.get(family="next_state").position
+    wrong, _ = services.answer_submit(
+        user=student, attempt=practice, position=single, response={"choice": wrong_choice(practice, single)}
+    )
+    graded = services.answer_grade(answer_id=wrong.pk)
+    assert graded.status == "graded"
+    for lang in ("en", "zh-hans", "en"):
+        with translation.override(lang):
+            for answer in (pending, graded):
+                answer = selectors.answer_get_for_user(user=student, answer_id=answer.pk)
+                payload = api_module.answer_payload(answer, lang)
+                assert represent(AnswerSerializer, payload) == AnswerSerializer(payload).data
+            summary = api_module.attempt_payload(attempt)
+            assert represent(AttemptSerializer, summary) == AttemptSerializer(summary).data
+    shown = represent(AnswerSerializer, api_module.answer_payload(graded, "en"))
+    assert shown["result"] is not None
 
 
 def test_retrying_on_conflict_runs_again_then_gives_up() -> None:
