@@ -192,7 +192,7 @@ def update_rows(
 
     Each value goes through its field's ``get_db_prep_save``, as ``Model.save`` does. Django's
     ``bulk_update`` writes one ``CASE WHEN pk = ...`` per field and row instead: building and compiling
-    that took ~3 ms of Python per graded answer, most of a grading batch's time on PostgreSQL.
+    that was most of a grading batch's time on PostgreSQL (under cProfile, 3.7 of 4.6 s for 1,010).
     No signals are sent and no ``auto_now`` is applied, as with ``bulk_update``.
     """
     if not rows:
@@ -291,7 +291,9 @@ def _insert_sql(connection: Any, model: type[Model], fields: list[Field[Any, Any
         cache = {}
         connection._compiled_inserts = cache
     unnest = connection.vendor == "postgresql" and rows > 1
-    key = (model, tuple(field.name for field in fields), unnest or rows)
+    # One UNNEST text serves any number of rows; VALUES has one per count. (Not ``unnest or rows``:
+    # True == 1, so a one-row INSERT and an UNNEST one would share an entry.)
+    key = (model, tuple(field.name for field in fields), "unnest" if unnest else rows)
     if key in cache:
         return cache[key]
     quote = connection.ops.quote_name
