@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connection
 from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
 
@@ -74,6 +76,38 @@ def test_api_bad_token_gets_401(anon_api: APIClient) -> None:
     """An unknown token is refused with 401."""
     anon_api.credentials(HTTP_AUTHORIZATION="Token 0000")
     assert_error(anon_api.get("/api/v1/courses/"), 401, "authentication_failed")
+
+
+def test_api_token_auth_is_one_compiled_read_with_drf_answers(student: User, anon_api: APIClient) -> None:
+    """Token authentication (tcpquiz.authentication) reads the token and its user in one query, the
+    same SQL on every request of a connection; unknown and inactive get DRF's own 401 and message, in
+    the request's language."""
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.create(user=student)
+    anon_api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    for _ in range(2):
+        with CaptureQueriesContext(connection) as queries:
+            response = anon_api.get("/api/v1/ping/")
+        assert response.status_code == 200
+        assert response.json() == {"ok": True}
+        assert len(queries) == 1
+        assert "authtoken_token" in queries[0]["sql"]
+        assert "auth_user" in queries[0]["sql"]
+    compiled = getattr(connection, "_compiled_reads", {})
+    assert [key for key in compiled if key[0] == "auth-token"] == [("auth-token", (("key", str),))]
+    assert compiled[("auth-token", (("key", str),))] is not None  # compiled, not left to the ORM
+    anon_api.credentials(HTTP_AUTHORIZATION=f"Token {token.key[:-1]}x")
+    response = anon_api.get("/api/v1/ping/", HTTP_ACCEPT_LANGUAGE="en")
+    assert_error(response, 401, "authentication_failed")
+    assert "Invalid token." in response.content.decode()
+    assert response["WWW-Authenticate"] == "Token"
+    student.is_active = False
+    student.save(update_fields=["is_active"])
+    anon_api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    response = anon_api.get("/api/v1/ping/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert_error(response, 401, "authentication_failed")
+    assert "用户未激活或者已删除" in response.content.decode()
 
 
 def test_api_courses_lists_mine_with_role(api: APIClient, course: Course) -> None:
