@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import Field, Model, QuerySet
 from django.db.models import query as django_query
 from django.db.models.query import FlatValuesListIterable, ModelIterable, ValuesListIterable
@@ -233,9 +233,76 @@ def insert_rows(objs: Sequence[Model]) -> None:
         return
     model = type(objs[0])
     connection = connections[DEFAULT_DB_ALIAS]
+    shape = _insert_shape(objs, connection, unnest=len(objs) > 1)
+    if shape is None:
+        model._default_manager.bulk_create(objs)
+        return
+    fields, params = shape
+    sql = _insert_sql(connection, model, fields, len(objs))
+    if sql.unnest:
+        # One array per column (as Django's bulk_create does on PostgreSQL): the text and the number
+        # of parameters stay the same for any number of rows, so psycopg's parsed-query cache (up to
+        # 50 parameters) and the server's prepared statement serve every start.
+        params = _columns(params, len(fields))
+    with connection.cursor() as cursor:
+        cursor.execute(sql.text, params)
+        keys = [found[0] for found in cursor.fetchall()]
+    _mark_saved(objs, keys, connection)
+
+
+def insert_with_children(parent: Model, children: Sequence[Model], link: str) -> None:
+    """INSERT unsaved ``parent`` and its unsaved ``children`` (of one model), whose foreign key
+    ``link`` is to be ``parent``: all or none. Sets every primary key, and each child's ``link``.
+
+    On PostgreSQL this is one statement, ``WITH parent AS (INSERT ... RETURNING id), child AS (INSERT
+    ... SELECT (SELECT id FROM parent), * FROM UNNEST(...) RETURNING id) ...``: one round trip, where
+    a transaction of two INSERTs takes four (BEGIN, the INSERTs, COMMIT); a statement on its own
+    commits or fails whole. Elsewhere, or for rows ``insert_rows`` would hand to ``bulk_create``, it
+    is ``insert_rows`` twice in a transaction. The children must not hold the parent yet (Django
+    refuses to write a row whose related object has no key); ``link`` is set once the parent has one.
+    """
+    connection = connections[DEFAULT_DB_ALIAS]
+    shapes = None
+    if connection.vendor == "postgresql" and children:
+        field = type(children[0])._meta.get_field(link)
+        if isinstance(field, Field):
+            parent_shape = _insert_shape([parent], connection, unnest=False)
+            child_shape = _insert_shape(children, connection, unnest=True, leave_out=field)
+            if parent_shape is not None and child_shape is not None:
+                shapes = (parent_shape, child_shape, field)
+    if shapes is None:
+        with transaction.atomic():
+            insert_rows([parent])
+            for child in children:
+                setattr(child, link, parent)
+            insert_rows(children)
+        return
+    (parent_fields, parent_params), (child_fields, child_params), field = shapes
+    text = _family_sql(connection, type(parent), parent_fields, type(children[0]), child_fields, field)
+    with connection.cursor() as cursor:
+        cursor.execute(text, parent_params + _columns(child_params, len(child_fields)))
+        keys = [found[0] for found in cursor.fetchall()]
+    if len(keys) != 1 + len(children):
+        raise AssertionError(f"insert_with_children wrote {len(keys)} rows for {1 + len(children)}")
+    _mark_saved([parent], keys[:1], connection)
+    _mark_saved(children, keys[1:], connection)
+    for child in children:
+        setattr(child, link, parent)
+
+
+def _insert_shape(
+    objs: Sequence[Model], connection: Any, *, unnest: bool, leave_out: Field[Any, Any] | None = None
+) -> tuple[list[Field[Any, Any]], list[Any]] | None:
+    """The fields written and every row's values (flat, row after row, ready for the database) of
+    unsaved ``objs`` of one model, without ``leave_out``; None where ``bulk_create`` must write them."""
+    model = type(objs[0])
     meta = model._meta
     pk = meta.pk
-    fields = [field for field in meta.local_concrete_fields if field is not pk or not field.db_returning]
+    fields = [
+        field
+        for field in meta.local_concrete_fields
+        if (field is not pk or not field.db_returning) and field is not leave_out
+    ]
     if (
         pk is None
         or not pk.db_returning
@@ -245,33 +312,30 @@ def insert_rows(objs: Sequence[Model]) -> None:
         or connection.ops.bulk_batch_size(fields, objs) < len(objs)
         or (
             # An array of a type Django does not know by name (as bulk_create's UNNEST checks).
-            connection.vendor == "postgresql"
-            and len(objs) > 1
+            unnest
+            and connection.vendor == "postgresql"
             and any(_internal_type(field) not in connection.data_types for field in fields)
         )
     ):
-        model._default_manager.bulk_create(objs)
-        return
+        return None
     params: list[Any] = []
     for obj in objs:
         getattr(obj, "_prepare_related_fields_for_save")(operation_name="bulk_create")  # noqa: B009 (private)
         values = [field.pre_save(obj, True) for field in fields]
         if any(hasattr(value, "resolve_expression") for value in values):
-            model._default_manager.bulk_create(objs)
-            return
+            return None
         params.extend(
             field.get_db_prep_save(value, connection) for field, value in zip(fields, values, strict=True)
         )
-    sql = _insert_sql(connection, model, fields, len(objs))
-    if sql.unnest:
-        # One array per column (as Django's bulk_create does on PostgreSQL): the text and the number
-        # of parameters stay the same for any number of rows, so psycopg's parsed-query cache (up to
-        # 50 parameters) and the server's prepared statement serve every start.
-        width = len(fields)
-        params = [params[column::width] for column in range(width)]
-    with connection.cursor() as cursor:
-        cursor.execute(sql.text, params)
-        keys = [found[0] for found in cursor.fetchall()]
+    return fields, params
+
+
+def _columns(params: list[Any], width: int) -> list[Any]:
+    """Row-after-row values as one list per column (for UNNEST)."""
+    return [params[column::width] for column in range(width)]
+
+
+def _mark_saved(objs: Sequence[Model], keys: Sequence[Any], connection: Any) -> None:
     for obj, key in zip(objs, keys, strict=True):
         obj.pk = key
         obj._state.adding = False
@@ -299,10 +363,7 @@ def _insert_sql(connection: Any, model: type[Model], fields: list[Field[Any, Any
     quote = connection.ops.quote_name
     columns = ", ".join(quote(str(field.column)) for field in fields)
     if unnest:
-        # The type without its length (varchar, not varchar(64)), as Django's bulk_create casts it.
-        types = [str(field.db_type(connection)).split("(")[0] for field in fields]
-        arrays = ", ".join(f"(%s)::{db_type}[]" for db_type in types)
-        values = f"SELECT * FROM UNNEST({arrays})"  # noqa: S608
+        values = f"SELECT * FROM {_unnest(connection, fields)}"  # noqa: S608
     else:
         row = "(" + ", ".join(["%s"] * len(fields)) + ")"
         values = "VALUES " + ", ".join([row] * rows)
@@ -311,6 +372,54 @@ def _insert_sql(connection: Any, model: type[Model], fields: list[Field[Any, Any
     # Only quoted names and types from the model's metadata go into the text; values are parameters.
     text = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) {values} RETURNING {quote(str(pk.column))}"
     cache[key] = _InsertSql(text, unnest)
+    return cache[key]
+
+
+def _unnest(connection: Any, fields: Sequence[Field[Any, Any]]) -> str:
+    # The type without its length (varchar, not varchar(64)), as Django's bulk_create casts it.
+    types = [str(field.db_type(connection)).split("(")[0] for field in fields]
+    return "UNNEST(" + ", ".join(f"(%s)::{db_type}[]" for db_type in types) + ")"
+
+
+def _family_sql(
+    connection: Any,
+    parent: type[Model],
+    parent_fields: list[Field[Any, Any]],
+    child: type[Model],
+    child_fields: list[Field[Any, Any]],
+    link: Field[Any, Any],
+) -> str:
+    """``insert_with_children``'s statement, made once per connection and shape."""
+    cache: dict[tuple[Any, ...], str] | None = getattr(connection, "_compiled_families", None)
+    if cache is None:
+        cache = {}
+        connection._compiled_families = cache
+    key = (
+        parent,
+        tuple(f.name for f in parent_fields),
+        child,
+        tuple(f.name for f in child_fields),
+        link.name,
+    )
+    if key in cache:
+        return cache[key]
+    quote = connection.ops.quote_name
+    parent_pk, child_pk = parent._meta.pk, child._meta.pk
+    assert parent_pk is not None
+    assert child_pk is not None
+    parent_key, child_key = quote(str(parent_pk.column)), quote(str(child_pk.column))
+    parent_insert = _insert_sql(connection, parent, parent_fields, 1).text
+    columns = ", ".join(quote(str(field.column)) for field in [link, *child_fields])
+    rows = _unnest(connection, child_fields)
+    # Only quoted names and types from the models' metadata go into the text; values are parameters.
+    # The rows come back parent first, then the children in the order given (RETURNING gives rows in
+    # the order inserted, which bulk_create relies on too); the caller checks the count.
+    cache[key] = (
+        f"WITH parent AS ({parent_insert}), "  # noqa: S608
+        f"child AS (INSERT INTO {quote(child._meta.db_table)} ({columns}) "
+        f"SELECT (SELECT {parent_key} FROM parent), * FROM {rows} RETURNING {child_key}) "
+        f"SELECT {parent_key} FROM parent UNION ALL SELECT {child_key} FROM child"
+    )
     return cache[key]
 
 

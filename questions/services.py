@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from questions.compiled import CompiledRead, insert_rows, update_rows
+from questions.compiled import CompiledRead, insert_rows, insert_with_children, update_rows
 from questions.engine import ENGINE_VERSION
 from questions.errors import (
     AlreadyAnswered,
@@ -336,38 +336,41 @@ def _attempt_create(
             _("You have used all %(count)s attempts at this quiz.") % {"count": quiz.max_attempts},
             details={"max_attempts": quiz.max_attempts},
         )
+    attempt = Attempt(
+        user=member,
+        quiz=quiz,
+        number=max((number for _status, number in earlier), default=0) + 1,
+        started_at=now,
+        deadline=_attempt_deadline(quiz, now),
+    )
+    # Variants made in this request (no pool, or an empty one) are written first; pooled ones are.
+    new_rows = [variant.row() for variant in variants if variant.stored is not None]
+    questions = [
+        # Without its attempt, which has no key yet: insert_with_children sets it.
+        AttemptQuestion(
+            slot=slot,
+            position=position,
+            family=variant.family,
+            seed=variant.seed,
+            difficulty=variant.difficulty,
+            engine_version=variant.engine_version,
+            points=slot.points,
+            stored_id=variant.id,
+            choice_order=order,
+        )
+        for position, (slot, variant, order) in enumerate(zip(slots, variants, orders, strict=True), 1)
+    ]
+    if current is None and not new_rows and not connection.in_atomic_block:
+        # The usual start: on PostgreSQL one statement (it commits or fails whole), so no
+        # BEGIN and COMMIT round trips; on SQLite a transaction of two INSERTs.
+        insert_with_children(attempt, questions, "attempt")
+        return attempt, questions
     with transaction.atomic():
         if current is not None:
             _attempt_close(current, now)  # its time is up
-        attempt = Attempt(
-            user=member,
-            quiz=quiz,
-            number=max((number for _status, number in earlier), default=0) + 1,
-            started_at=now,
-            deadline=_attempt_deadline(quiz, now),
-        )
-        insert_rows([attempt])
-        # Variants made in this request (no pool, or an empty one) are written first; pooled ones are.
-        new_rows = [variant.row() for variant in variants if variant.stored is not None]
         if new_rows:
             StoredVariant.objects.bulk_create(new_rows)
-        questions = [
-            AttemptQuestion(
-                attempt=attempt,
-                slot=slot,
-                position=position,
-                family=variant.family,
-                seed=variant.seed,
-                difficulty=variant.difficulty,
-                engine_version=variant.engine_version,
-                points=slot.points,
-                stored_id=variant.id,
-                choice_order=order,
-            )
-            for position, (slot, variant, order) in enumerate(zip(slots, variants, orders, strict=True), 1)
-        ]
-        # One INSERT for the lot, of small rows: an exam start storm is many of these at once.
-        insert_rows(questions)
+        insert_with_children(attempt, questions, "attempt")
     return attempt, questions
 
 

@@ -333,3 +333,120 @@ def test_insert_rows_falls_back_to_bulk_create_for_an_expression(student: User, 
     # PostgreSQL: STATEMENT_TIMESTAMP(); SQLite: STRFTIME(..., 'NOW').
     sql = queries.captured_queries[-1]["sql"].upper()
     assert "STATEMENT_TIMESTAMP()" in sql or "'NOW'" in sql
+
+
+def _children_of(attempt: Attempt) -> list[AttemptQuestion]:
+    """New questions for ``attempt``'s slots and stored variants, its own deleted to make way (a stored
+    variant belongs to one question), and not linked to any attempt yet."""
+    old = list(AttemptQuestion.objects.filter(attempt=attempt).order_by("position"))
+    AttemptQuestion.objects.filter(attempt=attempt).delete()
+    return _children([(q.slot_id, q.position, q.stored_id) for q in old])
+
+
+def _children(rows: list[tuple[int | None, int, int]]) -> list[AttemptQuestion]:
+    """Unsaved questions of ``(slot, position, stored variant)``, with no attempt yet."""
+    return [
+        AttemptQuestion(
+            slot_id=slot,
+            position=position,
+            family="next_state",
+            seed=2**40 + position,  # a bigint
+            difficulty="easy",
+            engine_version="1",
+            points=position,
+            stored_id=stored,
+            choice_order=[[2, 0, 1], None, []][position - 1],
+        )
+        for slot, position, stored in rows
+    ]
+
+
+def _finished(student: User, attempt: Attempt, number: int) -> Attempt:
+    """An unsaved submitted attempt at ``attempt``'s quiz (the fixture's is the one open attempt)."""
+    now = timezone.now()
+    return Attempt(
+        user=student,
+        quiz=attempt.quiz,
+        number=number,
+        status=Attempt.Status.SUBMITTED,
+        started_at=now,
+        submitted_at=now,
+    )
+
+
+def test_insert_with_children_writes_a_parent_and_its_children(student: User, attempt: Attempt) -> None:
+    """Every row gets its key, the children their parent, and reads back as written. On PostgreSQL it is
+    one statement; elsewhere two INSERTs."""
+    from questions.compiled import insert_with_children
+
+    children = _children_of(attempt)
+    parent = _finished(student, attempt, 7)
+    connection._compiled_families = {}  # type: ignore[attr-defined]  # this connection's SQL made anew
+    with CaptureQueriesContext(connection) as queries:
+        insert_with_children(parent, children, "attempt")
+    inserts = [
+        q["sql"] for q in queries.captured_queries if q["sql"].lstrip().upper().startswith(("INSERT", "WITH"))
+    ]
+    assert len(inserts) == (1 if connection.vendor == "postgresql" else 2)
+    if connection.vendor == "postgresql":
+        assert len(queries) == 1
+    assert parent.pk is not None
+    assert not parent._state.adding
+    assert Attempt.objects.get(pk=parent.pk).number == 7
+    read = {q.pk: q for q in AttemptQuestion.objects.filter(attempt_id=parent.pk)}
+    assert sorted(read) == sorted(child.pk for child in children)
+    for child in children:
+        assert child.attempt is parent
+        assert child.attempt_id == parent.pk
+        assert not child._state.adding
+        again = read[child.pk]  # the key given back is this child's row (the order kept)
+        assert (again.position, again.seed, again.points, again.stored_id, again.slot_id) == (
+            child.position,
+            child.seed,
+            child.points,
+            child.stored_id,
+            child.slot_id,
+        )
+        assert again.choice_order == child.choice_order
+    # The same shape again reuses the statement made for this connection.
+    if connection.vendor == "postgresql":
+        assert len(connection._compiled_families) == 1  # type: ignore[attr-defined]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_insert_with_children_is_all_or_none(student: User, attempt: Attempt) -> None:
+    """Outside any transaction (as a start runs): a child that breaks a constraint (a stored variant
+    that does not exist) leaves no parent and no child behind."""
+    from django.db import IntegrityError
+
+    from questions.compiled import insert_with_children
+
+    children = _children_of(attempt)
+    rows = [(child.slot_id, child.position, child.stored_id) for child in children]
+    children[-1].stored_id = 2**31 - 1
+    parent = _finished(student, attempt, 8)
+    assert not connection.in_atomic_block
+    with pytest.raises(IntegrityError):
+        insert_with_children(parent, children, "attempt")
+    assert not Attempt.objects.filter(number=8).exists()
+    assert not AttemptQuestion.objects.filter(attempt__number=8).exists()
+    assert AttemptQuestion.objects.count() == 0
+    # And with every value right, the same call writes them all.
+    children = _children(rows)
+    parent = _finished(student, attempt, 8)
+    insert_with_children(parent, children, "attempt")
+    assert AttemptQuestion.objects.filter(attempt=parent).count() == len(children) == 3
+
+
+def test_insert_with_children_falls_back_for_an_expression(student: User, attempt: Attempt) -> None:
+    """A parent value that is an expression goes through bulk_create, in a transaction, children after."""
+    from django.db.models.functions import Now
+
+    from questions.compiled import insert_with_children
+
+    children = _children_of(attempt)
+    parent = _finished(student, attempt, 9)
+    parent.started_at = Now()
+    insert_with_children(parent, children, "attempt")
+    assert Attempt.objects.get(pk=parent.pk).started_at is not None
+    assert AttemptQuestion.objects.filter(attempt=parent).count() == 3
