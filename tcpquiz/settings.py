@@ -109,6 +109,8 @@ DATABASES: dict[str, dict[str, Any]] = {
 }
 _db = DATABASES["default"]
 if _db["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's backend, with write transactions that queue promptly for the write lock (see there).
+    _db["ENGINE"] = "tcpquiz.dbsqlite"
     _db["OPTIONS"] = {
         # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock up front so two
         # writers queue on the busy timeout instead of failing with "database is locked". Reads go

@@ -57,9 +57,10 @@ def test_settings_eager_mode_warns_at_startup() -> None:
 
 
 def test_settings_sqlite_uses_wal_and_busy_timeout() -> None:
-    """The default SQLite database runs in WAL mode with a busy timeout and immediate transactions."""
+    """The default SQLite database runs in WAL mode with a busy timeout and immediate transactions,
+    through Django's backend with prompt queueing for the write lock (tcpquiz.dbsqlite)."""
     database = settings.DATABASES["default"]
-    if database["ENGINE"] != "django.db.backends.sqlite3":
+    if database["ENGINE"] != "tcpquiz.dbsqlite":
         pytest.skip("the suite runs on another database")
     assert "journal_mode=WAL" in database["OPTIONS"]["init_command"]
     assert database["OPTIONS"]["timeout"] == 20

@@ -1,0 +1,1 @@
+"""Django's SQLite backend, with write transactions that queue promptly (see ``base``)."""
