@@ -358,6 +358,8 @@ class Bench:
         stack.start(
             "worker",
             [
+                # As the Procfile runs it: grading yields the CPU to web requests (see README).
+                *("nice", "-n", str(self.args.worker_nice)),
                 *(sys.executable, "-m", "celery", "-A", "tcpquiz", "worker", "--pool", "prefork"),
                 *("--concurrency", str(self.args.worker_concurrency), "--loglevel", "INFO"),
                 *("--without-gossip", "--without-mingle", "--without-heartbeat"),
@@ -700,7 +702,8 @@ class Bench:
         cores = os.cpu_count()
         print(
             f"\nstorm on {self.db} | {cores} cores shared by load generator, gunicorn "
-            f"({self.args.web_workers} sync workers), Celery (prefork x{self.args.worker_concurrency}), "
+            f"({self.args.web_workers} sync workers), Celery (prefork x{self.args.worker_concurrency}, "
+            f"nice {self.args.worker_nice}), "
             f"Redis, database"
         )
         width = max(len(row.figure) for row in self.rows)
@@ -732,6 +735,12 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=None,
         help="Celery pool processes: default 1 on SQLite (one writer), 2 on PostgreSQL (as the Procfile)",
+    )
+    parser.add_argument(
+        "--worker-nice",
+        type=int,
+        default=10,
+        help="niceness of the Celery worker (10, as the Procfile; 0: as the web processes)",
     )
     parser.add_argument("--keep-logs", action="store_true")
     args = parser.parse_args(argv)
