@@ -14,7 +14,8 @@ family in turn), and the variant pools filled with one variant per student and q
 
 Phases, in order:
   ratio      ping, attempt start (20 questions) and answer submit, each at 16 connections; the
-             starts are those of the burst and backlog quizzes (2N), the submits run for a fixed time
+             starts are those of the burst and backlog quizzes (2N), the submits run for a fixed time;
+             a ping before and one after each, their mean the yardstick (the speed drifts)
   paced exam N students start a 20-question attempt within 10 s, then answer one question about every
              3 s; each answers K of the 20 (K=5: scaled down from 20 to bound the run)
   burst      B answers posted as fast as 32 connections can, graded as they come (so at most as fast
@@ -669,8 +670,11 @@ class Bench:
     async def phases(self, stack: Stack) -> None:
         await self.warmup()
         await self.settle("before start")
+        # The pings bracket the endpoint (before and after, their mean is the yardstick): this
+        # machine's speed drifts within seconds, and one ping beside it measured that drift as well.
         ping_start = await self.ping("before start")
         start_rate = await self.starts(["burst", "backlog"])
+        ping_start = (ping_start + await self.ping("after start")) / 2
         self.ratio_row("start / ping", start_rate / ping_start, RATIO_START)
         await self.paced_exam()
         # The exam emptied the pools: their top-up runs in the worker, and a ratio measured meanwhile
@@ -678,6 +682,7 @@ class Bench:
         await self.settle("before submit")
         ping_submit = await self.ping("before submit")
         submit_rate = await self.submits(self.args.answers + 1)
+        ping_submit = (ping_submit + await self.ping("after submit")) / 2
         self.ratio_row("submit / ping", submit_rate / ping_submit, RATIO_SUBMIT)
         await asyncio.sleep(2)  # let the submits of the ratio window be graded
 
