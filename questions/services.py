@@ -343,7 +343,7 @@ def _attempt_create(
         started_at=now,
         deadline=_attempt_deadline(quiz, now),
     )
-    # Variants made in this request (no pool, or an empty one) are written first; pooled ones are.
+    # Variants made in this request (no pool, or an empty one) are written first; pooled ones exist.
     new_rows = [variant.row() for variant in variants if variant.stored is not None]
     questions = [
         # Without its attempt, which has no key yet: insert_with_children sets it.
