@@ -261,6 +261,12 @@ class Bench:
     def redis_url(self) -> str:
         base = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0").rpartition("/")[0]
         if _redis_answers(f"{base}/{REDIS_DB}"):
+            import redis
+
+            # Emptied first as well as after: a run cut short leaves its pools there, and their ids
+            # name rows of a database dropped since (each start would then find its variants gone
+            # and generate them itself).
+            redis.Redis.from_url(f"{base}/{REDIS_DB}").flushdb()
             return f"{base}/{REDIS_DB}"
         port = _free_port()
         self.private_redis = subprocess.Popen(
@@ -349,7 +355,10 @@ class Bench:
                 str(bin_dir / "gunicorn"),
                 "tcpquiz.wsgi",
                 *("--bind", f"{HOST}:{self.port}", "--workers", str(self.args.web_workers)),
-                *("--worker-class", "sync", "--backlog", "2048", "--preload", "--log-level", "warning"),
+                # As the Procfile: its settings (preloaded, the collector told to skip what the
+                # master loaded; see gunicorn.conf.py).
+                *("--config", str(ROOT / "gunicorn.conf.py")),
+                *("--worker-class", "sync", "--backlog", "2048", "--log-level", "warning"),
             ],
         )
         self.start_worker(stack)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache, lru_cache
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import fsrs
 from django.contrib.auth.models import AnonymousUser, User
@@ -21,6 +21,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from questions.aggregates import JSONRows
 from questions.compiled import CompiledRead
 from questions.engine import Event, State
 from questions.engine.concepts import CONCEPTS, EVENT_NAMES, state_label
@@ -150,23 +151,77 @@ _QUIZ_FOR_USER = CompiledRead(
         _visible_quizzes_of(user_id, with_slot_count=True).filter(pk=quiz_id).order_by()[:1]
     ),
 )
-_QUIZ_FOR_USER_WITHOUT_COUNT = CompiledRead(
-    "quiz-for-user-without-count",
-    lambda user_id, quiz_id: (
-        _visible_quizzes_of(user_id, with_slot_count=False).filter(pk=quiz_id).order_by()[:1]
-    ),
-)
 
 
-def quiz_get_for_user(*, user: UserLike, quiz_id: int, with_slot_count: bool = True) -> Quiz:
-    """The quiz, if ``user`` may see it; QuizNotFound otherwise. One query (see ``_visible_quizzes``);
-    starting an attempt asks for no ``slot_count`` (it reads the slots themselves)."""
+def quiz_get_for_user(*, user: UserLike, quiz_id: int) -> Quiz:
+    """The quiz, if ``user`` may see it (with its ``slot_count``); QuizNotFound otherwise. One query
+    (see ``_visible_quizzes``)."""
     member = signed_in(user)
-    read = _QUIZ_FOR_USER if with_slot_count else _QUIZ_FOR_USER_WITHOUT_COUNT
-    quiz = None if member is None else read.first(user_id=member.pk, quiz_id=quiz_id)
+    quiz = None if member is None else _QUIZ_FOR_USER.first(user_id=member.pk, quiz_id=quiz_id)
     if quiz is None:
         raise QuizNotFound(_("There is no such quiz in your courses."))
     return quiz
+
+
+class SlotRow(NamedTuple):
+    """A quiz slot's values, as starting an attempt uses them (no model instance)."""
+
+    id: int
+    position: int
+    family: str
+    difficulty: str
+    points: int
+    bank_id: int | None
+
+
+@dataclass(frozen=True)
+class QuizForStart:
+    """What starting an attempt reads: the quiz, the user's attempts at it so far as ``(status,
+    number)``, and its slots in order."""
+
+    quiz: Quiz
+    earlier: list[tuple[str, int]]
+    slots: list[SlotRow]
+
+
+def _quiz_for_start_query(user_id: int, quiz_id: int) -> QuerySet[Quiz]:
+    earlier = (
+        Attempt.objects.filter(user_id=user_id, quiz=OuterRef("pk"))
+        .order_by()
+        .values("quiz")
+        .annotate(rows=JSONRows("status", "number"))
+        .values("rows")
+    )
+    slots = (
+        QuizSlot.objects.filter(quiz=OuterRef("pk"))
+        .order_by()
+        .values("quiz")
+        .annotate(rows=JSONRows(*SlotRow._fields))
+        .values("rows")
+    )
+    return (
+        _visible_quizzes_of(user_id, with_slot_count=False)
+        .filter(pk=quiz_id)
+        .annotate(earlier_rows=Subquery(earlier), slot_rows=Subquery(slots))
+        .order_by()[:1]
+    )
+
+
+_QUIZ_FOR_START = CompiledRead("quiz-for-start", _quiz_for_start_query)
+
+
+def quiz_for_start(*, user: UserLike, quiz_id: int) -> QuizForStart:
+    """The quiz (if ``user`` may see it; QuizNotFound otherwise), the user's earlier attempts at it
+    and its slots, in one query: a start is the request a whole class makes at once."""
+    member = signed_in(user)
+    quiz = None if member is None else _QUIZ_FOR_START.first(user_id=member.pk, quiz_id=quiz_id)
+    if quiz is None:
+        raise QuizNotFound(_("There is no such quiz in your courses."))
+    earlier_rows: str | None = quiz.earlier_rows  # type: ignore[attr-defined]
+    slot_rows: str | None = quiz.slot_rows  # type: ignore[attr-defined]
+    earlier = [(str(status), int(number)) for status, number in json.loads(earlier_rows or "[]")]
+    slots = sorted((SlotRow(*row) for row in json.loads(slot_rows or "[]")), key=lambda slot: slot.position)
+    return QuizForStart(quiz, earlier, slots)
 
 
 def quiz_is_open(*, quiz: Quiz, now: datetime | None = None) -> bool:

@@ -62,12 +62,13 @@ from questions.models import (
     StoredVariant,
 )
 from questions.selectors import (
+    SlotRow,
     UserLike,
     attempt_is_open,
     attempt_question_get,
     first_unordered,
     question_lang,
-    quiz_get_for_user,
+    quiz_for_start,
     quiz_is_open,
     response_blanks,
     signed_in,
@@ -222,17 +223,18 @@ def attempt_start(*, user: UserLike, quiz: Quiz | int, now: datetime | None = No
     Returns ``(attempt, created)``; a new attempt's questions are in ``attempt.new_questions`` with
     their public payloads decoded. Raises QuizNotFound, QuizNotOpen or NoAttemptsLeft.
 
-    Everything that only reads (the quiz, its slots, the variants from the pools or the engine) is done
-    before the write transaction, so on SQLite the one write lock is held for two INSERTs, not for the
-    whole start: at an exam start a class does this within seconds.
+    Everything that only reads (the quiz with the student's earlier attempts and its slots, in one
+    query; the variants from the pools or the engine) is done before the write transaction, so on
+    SQLite the one write lock is held for two INSERTs, not for the whole start: at an exam start a
+    class does this within seconds.
     """
     now = now or timezone.now()
     member = signed_in(user)
     quiz_id = quiz if isinstance(quiz, int) else quiz.pk
-    quiz = quiz_get_for_user(user=user, quiz_id=quiz_id, with_slot_count=False)
+    read = quiz_for_start(user=user, quiz_id=quiz_id)
+    quiz, earlier, slots = read.quiz, read.earlier, read.slots
     if member is None:
         raise QuizNotFound(_("There is no such quiz in your courses."))
-    earlier = _attempts_earlier(member, quiz)
     if any(status == Attempt.Status.IN_PROGRESS for status, _number in earlier):
         current = _attempt_in_progress(member, quiz)
         if current is not None and attempt_is_open(attempt=current, now=now):
@@ -240,7 +242,6 @@ def attempt_start(*, user: UserLike, quiz: Quiz | int, now: datetime | None = No
     if not quiz_is_open(quiz=quiz, now=now):
         raise QuizNotOpen(_("This quiz is not open for attempts now."))
 
-    slots = _QUIZ_SLOTS.rows(quiz_id=quiz.pk)
     shuffler = random.SystemRandom()
     if quiz.shuffle:
         # Questions and, within each question, its choices.
@@ -313,7 +314,7 @@ def _retrying_on_conflict(work: Callable[[], _T], tries: int = 3) -> _T:
 def _attempt_create(
     member: User,
     quiz: Quiz,
-    slots: list[QuizSlot],
+    slots: list[SlotRow],
     variants: list[DrawnVariant],
     orders: list[list[int] | None],
     now: datetime,
@@ -348,7 +349,7 @@ def _attempt_create(
     questions = [
         # Without its attempt, which has no key yet: insert_with_children sets it.
         AttemptQuestion(
-            slot=slot,
+            slot_id=slot.id,
             position=position,
             family=variant.family,
             seed=variant.seed,
@@ -379,9 +380,6 @@ _ATTEMPTS_EARLIER = CompiledRead(
     lambda user_id, quiz_id: (
         Attempt.objects.filter(user_id=user_id, quiz_id=quiz_id).order_by().values_list("status", "number")
     ),
-)
-_QUIZ_SLOTS = CompiledRead(
-    "quiz-slots", lambda quiz_id: QuizSlot.objects.filter(quiz_id=quiz_id).order_by("position")
 )
 
 
@@ -1389,7 +1387,7 @@ def quiz_slot_add_from_bank(*, quiz: Quiz, bank: QuestionBank, points: int = 1) 
     return slot
 
 
-def quiz_slot_draw(*, slot: QuizSlot, rng: random.Random) -> tuple[str, str]:
+def quiz_slot_draw(*, slot: QuizSlot | SlotRow, rng: random.Random) -> tuple[str, str]:
     """The (family, difficulty) a new attempt gets for ``slot``: a random bank item, or its own."""
     if slot.bank_id is not None:
         items = list(BankItem.objects.filter(bank_id=slot.bank_id).values_list("family", "difficulty"))

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from questions import selectors, services
 from questions.compiled import CompiledRead
+from questions.errors import QuizNotFound
 from questions.models import Attempt, AttemptQuestion, Course, Quiz
 from tests.conftest import key_choice
 
@@ -164,17 +165,20 @@ def test_compiled_read_refuses_other_value_types(student: User) -> None:
 def test_compiled_quiz_read_equals_the_orm(
     student: User, instructor: User, outsider: User, quiz: Quiz, course: Course
 ) -> None:
-    """The quiz read of a start and of a quiz page (with and without its slot count), for a student, an
-    instructor (who also sees an unpublished quiz) and an outsider: the same as the ORM's."""
+    """The quiz read of a quiz page (with its slot count) and of a start (without it, with the earlier
+    attempts and the slots), for a student, an instructor (who also sees an unpublished quiz) and an
+    outsider: the same as the ORM's."""
     hidden = services.quiz_create(course=course, title="Draft", slots=[("next_state", "easy")])
     Quiz.objects.filter(pk=hidden.pk).update(is_published=False)
     for user in (student, instructor, outsider):
         for target in (quiz, hidden):
             for with_count in (True, False):
-                read = selectors._QUIZ_FOR_USER if with_count else selectors._QUIZ_FOR_USER_WITHOUT_COUNT
+                read = selectors._QUIZ_FOR_USER if with_count else selectors._QUIZ_FOR_START
                 compiled = read.first(user_id=user.pk, quiz_id=target.pk)
                 orm = (
-                    selectors._visible_quizzes(user, with_slot_count=with_count).filter(pk=target.pk).first()
+                    selectors._visible_quizzes(user).filter(pk=target.pk).first()
+                    if with_count
+                    else next(iter(selectors._quiz_for_start_query(user.pk, target.pk)), None)
                 )
                 assert _fields(compiled) == _fields(orm)
                 if compiled is not None and orm is not None:
@@ -187,13 +191,32 @@ def test_compiled_quiz_read_equals_the_orm(
     assert shown.viewer_role == "student"  # type: ignore[attr-defined]
 
 
-def test_compiled_start_reads_equal_the_orm(student: User, attempt: Attempt, quiz: Quiz) -> None:
-    """The start's other two reads: the student's earlier attempts and the quiz's slots in order."""
-    assert services._attempts_earlier(student, quiz) == list(
-        Attempt.objects.filter(user=student, quiz=quiz).order_by().values_list("status", "number")
-    )
-    slots = services._QUIZ_SLOTS.rows(quiz_id=quiz.pk)
-    assert [_fields(s) for s in slots] == [_fields(s) for s in quiz.slots.order_by("position")]
+def test_compiled_start_reads_equal_the_orm(
+    student: User, outsider: User, attempt: Attempt, quiz: Quiz, course: Course
+) -> None:
+    """The start's one read brings the student's earlier attempts and the quiz's slots in order, as
+    the ORM reads them (the attempts also as the read a retried start makes); a quiz with neither
+    gives empty lists; the quiz of another course is not found."""
+    services.attempt_submit(user=student, attempt=attempt)
+    second, _created = services.attempt_start(user=student, quiz=quiz)
+    orm_earlier = sorted(Attempt.objects.filter(user=student, quiz=quiz).values_list("status", "number"))
+    assert sorted(number for _status, number in orm_earlier) == [1, 2]
+    services.quiz_slot_move(slot=quiz.slots.order_by("position").first(), offset=1)  # positions change
+    read = selectors.quiz_for_start(user=student, quiz_id=quiz.pk)
+    assert read.quiz.pk == quiz.pk
+    assert sorted(read.earlier) == orm_earlier
+    assert sorted(services._attempts_earlier(student, quiz)) == orm_earlier
+    slots = quiz.slots.order_by("position")
+    assert read.slots == [
+        selectors.SlotRow(s.pk, s.position, s.family, s.difficulty, s.points, s.bank_id) for s in slots
+    ]
+    assert [type(value) for value in read.slots[0]] == [int, int, str, str, int, type(None)]
+
+    empty = services.quiz_create(course=course, title="Empty", slots=[])
+    assert selectors.quiz_for_start(user=student, quiz_id=empty.pk).earlier == []
+    assert selectors.quiz_for_start(user=student, quiz_id=empty.pk).slots == []
+    with pytest.raises(QuizNotFound):
+        selectors.quiz_for_start(user=outsider, quiz_id=quiz.pk)
 
 
 def test_update_rows_writes_each_row_as_save_would(student: User, attempt: Attempt) -> None:

@@ -1,0 +1,59 @@
+"""gunicorn.conf.py, the web server's settings (Procfile, bench.storm): the application is preloaded
+in the master with every view module, what the master holds is frozen for the garbage collector
+before each fork, and each worker collects its youngest generation less often."""
+
+from __future__ import annotations
+
+import gc
+import runpy
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def conf() -> Iterator[dict[str, Any]]:
+    threshold = gc.get_threshold()
+    try:
+        yield runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*threshold)
+
+
+def test_gunicorn_conf_preloads_and_tunes_the_collector(conf: dict[str, Any]) -> None:
+    assert conf["preload_app"] is True
+    conf["when_ready"](None)
+    assert "questions.api" in sys.modules  # the URLconf was imported, and the views with it
+    gc.unfreeze()
+    conf["pre_fork"](None, None)
+    assert gc.get_freeze_count() > 10_000
+    conf["post_fork"](None, None)
+    assert gc.get_threshold() == (conf["GC_THRESHOLD"], 10, 10)
+    assert conf["GC_THRESHOLD"] > 700  # Python's default
+
+
+def test_gunicorn_reads_the_conf_as_the_procfile_runs_it() -> None:
+    """gunicorn itself accepts the file and its hooks (``--check-config`` loads the app, preloaded)."""
+    procfile = (ROOT / "Procfile").read_text()
+    assert "--config gunicorn.conf.py" in procfile
+    done = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "tcpquiz.wsgi",
+            "--config",
+            "gunicorn.conf.py",
+            "--check-config",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
