@@ -201,7 +201,7 @@ def test_compiled_start_reads_equal_the_orm(
     second, _created = services.attempt_start(user=student, quiz=quiz)
     orm_earlier = sorted(Attempt.objects.filter(user=student, quiz=quiz).values_list("status", "number"))
     assert sorted(number for _status, number in orm_earlier) == [1, 2]
-    services.quiz_slot_move(slot=quiz.slots.order_by("position").first(), offset=1)  # positions change
+    services.quiz_slot_move(slot=quiz.slots.order_by("position")[0], offset=1)  # positions change
     read = selectors.quiz_for_start(user=student, quiz_id=quiz.pk)
     assert read.quiz.pk == quiz.pk
     assert sorted(read.earlier) == orm_earlier
