@@ -37,7 +37,9 @@ export REDIS_URL="${base_redis%/*}/15"
 export TCPQUIZ_REQUIRE_BROKER=1
 
 if [ "${TCPQUIZ_SKIP_LINT:-0}" != 1 ]; then
-  say "ruff";          "$VENV/bin/ruff" check . && "$VENV/bin/ruff" format --check .
+  # One command per line: under set -e a failure on the left of && does not stop the script.
+  say "ruff";          "$VENV/bin/ruff" check .
+  "$VENV/bin/ruff" format --check .
   say "mypy";          "$VENV/bin/mypy" .
   say "import-linter"; "$VENV/bin/lint-imports"
   if [ -f ../shared/tools/seed_overlap.py ]; then

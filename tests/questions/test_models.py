@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.contrib.auth.models import User
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from questions.models import Answer, Attempt, Course, Enrollment, Quiz
+from questions.models import Answer, Attempt, AttemptQuestion, Course, Enrollment, Quiz
 
 pytestmark = pytest.mark.django_db
 
@@ -67,3 +69,22 @@ def test_quiz_closes_after_opens(course: Course) -> None:
     now = timezone.now()
     with pytest.raises(IntegrityError), transaction.atomic():
         Quiz.objects.create(course=course, title="x", opens_at=now, closes_at=now)
+
+
+@pytest.mark.parametrize(
+    ("model", "column", "covering"),
+    [
+        (Attempt, "user_id", ["user_id", "quiz_id", "number"]),
+        (AttemptQuestion, "attempt_id", ["attempt_id", "position"]),
+    ],
+)
+def test_foreign_key_served_by_a_unique_index_has_none_of_its_own(
+    model: type[Any], column: str, covering: list[str]
+) -> None:
+    """A start writes these rows: an index on the key alone would only duplicate the unique index that
+    leads with it (which serves every lookup by the key)."""
+    with connection.cursor() as cursor:
+        found = connection.introspection.get_constraints(cursor, model._meta.db_table)
+    indexes = [c["columns"] for c in found.values() if c["index"] or c["unique"]]
+    assert [column] not in indexes
+    assert covering in indexes
