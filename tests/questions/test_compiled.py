@@ -473,3 +473,40 @@ def test_insert_with_children_falls_back_for_an_expression(student: User, attemp
     insert_with_children(parent, children, "attempt")
     assert Attempt.objects.get(pk=parent.pk).started_at is not None
     assert AttemptQuestion.objects.filter(attempt=parent).count() == 3
+
+
+def test_insert_values_prepared_as_django_prepares_them(student: User, attempt: Attempt) -> None:
+    """The shortcut for stock str and int fields gives what each field's ``get_db_prep_save`` gives
+    (on PostgreSQL, the same adapted integer types), for every row of a start; a field class that
+    changes any step of the preparation is not taken for a stock one."""
+    from django.db.models import CharField, IntegerField
+
+    from questions.compiled import _insert_shape, _preparers
+
+    questions = [
+        AttemptQuestion(**{f.attname: getattr(q, f.attname) for f in AttemptQuestion._meta.concrete_fields})
+        for q in attempt.questions.all()
+    ]
+    for q in questions:
+        q.pk = None
+    shape = _insert_shape(questions, connection, unnest=True)
+    assert shape is not None
+    fields, params = shape
+    expected = [f.get_db_prep_save(f.pre_save(q, True), connection) for q in questions for f in fields]
+    assert [(type(v), v) for v in params] == [(type(v), v) for v in expected]
+    kinds = {field.name: kind for field, _plain, kind in _preparers(connection, fields)}
+    assert [(kinds[name] or (None,))[0] for name in ("family", "position", "seed")] == [str, int, int]
+    assert kinds["choice_order"] is None  # JSON goes the whole way
+
+    class Upper(CharField):  # type: ignore[type-arg]
+        def get_prep_value(self, value: Any) -> Any:
+            return str(value).upper()
+
+    class Doubled(IntegerField):  # type: ignore[type-arg]
+        def get_db_prep_value(self, value: Any, connection: Any, prepared: bool = False) -> Any:
+            return 2 * value
+
+    odd = [Upper(max_length=8), Doubled()]
+    for number, field in enumerate(odd):
+        field.set_attributes_from_name(f"odd_{number}")
+    assert [kind for _field, _plain, kind in _preparers(connection, odd)] == [None, None]
