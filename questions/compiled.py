@@ -360,29 +360,34 @@ def _preparers(connection: Any, fields: Sequence[Field[Any, Any]]) -> list[_Prep
         return cache[key]
     found: list[_Preparer] = []
     for field in fields:
-        cls = type(field)
-        plain = field.attname if cls.pre_save is Field.pre_save else None
-        kind: tuple[type, Callable[[Any], Any]] | None = None
-        if cls.get_db_prep_save is not Field.get_db_prep_save:
-            pass
-        elif isinstance(field, (CharField, TextField)):
-            base = CharField if isinstance(field, CharField) else TextField
-            if (
-                cls.get_db_prep_value is Field.get_db_prep_value
-                and cls.get_prep_value is base.get_prep_value
-                and cls.to_python is base.to_python
-            ):
-                kind = (str, _same)
-        elif (
-            isinstance(field, IntegerField)
-            and cls.get_db_prep_value is IntegerField.get_db_prep_value
-            and cls.get_prep_value is IntegerField.get_prep_value
-        ):
-            adapt, internal = connection.ops.adapt_integerfield_value, field.get_internal_type()
-            kind = (int, lambda value, adapt=adapt, internal=internal: adapt(value, internal))
-        found.append((field, plain, kind))
+        plain = field.attname if type(field).pre_save is Field.pre_save else None
+        found.append((field, plain, _known_preparation(connection, field)))
     cache[key] = found
     return found
+
+
+def _known_preparation(connection: Any, field: Field[Any, Any]) -> tuple[type, Callable[[Any], Any]] | None:
+    """``(type, what the field's get_db_prep_save does to a value of that type)``, for a stock str or
+    int field; None for any other."""
+    cls = type(field)
+    if cls.get_db_prep_save is not Field.get_db_prep_save:
+        return None
+    if isinstance(field, (CharField, TextField)):
+        base = CharField if isinstance(field, CharField) else TextField
+        stock = (
+            cls.get_db_prep_value is Field.get_db_prep_value
+            and cls.get_prep_value is base.get_prep_value
+            and cls.to_python is base.to_python
+        )
+        return (str, _same) if stock else None
+    if (
+        isinstance(field, IntegerField)
+        and cls.get_db_prep_value is IntegerField.get_db_prep_value
+        and cls.get_prep_value is IntegerField.get_prep_value
+    ):
+        adapt, internal = connection.ops.adapt_integerfield_value, field.get_internal_type()
+        return (int, lambda value: adapt(value, internal))
+    return None
 
 
 def _same(value: Any) -> Any:

@@ -230,11 +230,10 @@ def attempt_start(*, user: UserLike, quiz: Quiz | int, now: datetime | None = No
     """
     now = now or timezone.now()
     member = signed_in(user)
-    quiz_id = quiz if isinstance(quiz, int) else quiz.pk
-    read = quiz_for_start(user=user, quiz_id=quiz_id)
-    quiz, earlier, slots = read.quiz, read.earlier, read.slots
     if member is None:
         raise QuizNotFound(_("There is no such quiz in your courses."))
+    read = quiz_for_start(user=member, quiz_id=quiz if isinstance(quiz, int) else quiz.pk)
+    quiz, earlier, slots = read.quiz, read.earlier, read.slots
     if any(status == Attempt.Status.IN_PROGRESS for status, _number in earlier):
         current = _attempt_in_progress(member, quiz)
         if current is not None and attempt_is_open(attempt=current, now=now):

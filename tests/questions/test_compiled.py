@@ -475,7 +475,7 @@ def test_insert_with_children_falls_back_for_an_expression(student: User, attemp
     assert AttemptQuestion.objects.filter(attempt=parent).count() == 3
 
 
-def test_insert_values_prepared_as_django_prepares_them(student: User, attempt: Attempt) -> None:
+def test_insert_values_prepared_as_django_prepares_them(attempt: Attempt) -> None:
     """The shortcut for stock str and int fields gives what each field's ``get_db_prep_save`` gives
     (on PostgreSQL, the same adapted integer types), for every row of a start; a field class that
     changes any step of the preparation is not taken for a stock one."""
