@@ -158,7 +158,9 @@ def _drain(task_id: str, linger: bool) -> int:
     """Grade batch after batch while answers keep coming (GRADING_DRAIN_SECONDS at most), then hand
     over to a fresh drain if work is left. When none is pending, ``linger`` looks again every
     DRAIN_POLL_SECONDS for GRADING_DRAIN_IDLE_SECONDS, so a steady trickle of submits is served by this
-    drain instead of one message each.
+    drain instead of one message each; and after a batch that was not full it waits until
+    GRADING_GATHER_SECONDS have passed since the look, so answers arriving one by one are graded
+    several at a time (a full batch means a backlog: the next look comes at once).
 
     The drain key says a drain will look again: it is held (and refreshed) while this drain runs, and
     released before the last look, so an answer committed after that look finds it clear and sends a
@@ -174,9 +176,14 @@ def _drain(task_id: str, linger: bool) -> int:
     idle_until = now + (settings.GRADING_DRAIN_IDLE_SECONDS if linger else 0)
     refreshed = now
     while True:
+        looked = time.monotonic()
         if batch := services.answers_grade_batch():
             graded += len(batch)
             idle_until = time.monotonic() + (settings.GRADING_DRAIN_IDLE_SECONDS if linger else 0)
+            if linger and len(batch) < settings.GRADING_BATCH_SIZE:
+                # Answers are coming in, not piled up: let more arrive before the next look, so they
+                # are graded together (see GRADING_GATHER_SECONDS).
+                time.sleep(max(0.0, looked + settings.GRADING_GATHER_SECONDS - time.monotonic()))
         elif time.monotonic() >= idle_until:
             _drain_release()
             last = services.answers_grade_batch()

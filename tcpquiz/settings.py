@@ -9,8 +9,9 @@ Environment variables: DATABASE_URL, REDIS_URL, SECRET_KEY, DEBUG, ALLOWED_HOSTS
 CSRF_TRUSTED_ORIGINS, SECURE_SSL_REDIRECT, SECURE_HSTS_SECONDS, SECURE_PROXY_SSL_HEADER, EMAIL_URL,
 DEFAULT_FROM_EMAIL, CONN_MAX_AGE, DATABASE_PREPARE_THRESHOLD, LOG_LEVEL, TCPQUIZ_EAGER_TASKS,
 TCPQUIZ_GRADING_SWEEP_AFTER, TCPQUIZ_GRADING_MAX_ATTEMPTS, TCPQUIZ_GRADING_BATCH_SIZE,
-TCPQUIZ_GRADING_DRAIN_SECONDS, TCPQUIZ_GRADING_DRAIN_IDLE_SECONDS, TCPQUIZ_VARIANT_POOL_SIZE,
-TCPQUIZ_VARIANT_POOL_PREPARE_MINUTES and, for tests only, TCPQUIZ_GRADING_TEST_DELAY_S.
+TCPQUIZ_GRADING_DRAIN_SECONDS, TCPQUIZ_GRADING_DRAIN_IDLE_SECONDS, TCPQUIZ_GRADING_GATHER_SECONDS,
+TCPQUIZ_VARIANT_POOL_SIZE, TCPQUIZ_VARIANT_POOL_PREPARE_MINUTES and, for tests only,
+TCPQUIZ_GRADING_TEST_DELAY_S.
 A ``.env`` file at the repository root, if present, is read first (real variables win).
 """
 
@@ -360,6 +361,11 @@ GRADING_DRAIN_SECONDS: float = env.float("TCPQUIZ_GRADING_DRAIN_SECONDS", defaul
 # An idle drain keeps looking (every 50 ms) this long before it ends: a steady trickle of submits is
 # then graded by one drain, not one task each.
 GRADING_DRAIN_IDLE_SECONDS: float = env.float("TCPQUIZ_GRADING_DRAIN_IDLE_SECONDS", default=1.0)
+# After a batch that was not full, a lingering drain waits this long since it looked before it looks
+# again, so answers arriving one by one are graded several at a time. Grading a batch costs about the
+# same whatever its size: per answer 1.8 ms of CPU alone, 0.30 ms in tens, 0.16 ms in fifties
+# (measured, SQLite). It adds at most this much to submit-to-graded; 0 looks again at once.
+GRADING_GATHER_SECONDS: float = env.float("TCPQUIZ_GRADING_GATHER_SECONDS", default=0.1)
 # TEST ONLY: seconds slept before grading each answer, so fault tests can kill a worker mid-grading.
 GRADING_TEST_DELAY_S: float = env.float("TCPQUIZ_GRADING_TEST_DELAY_S", default=0.0)
 

@@ -183,6 +183,34 @@ def test_drain_holds_the_key_while_running_and_releases_it_before_its_last_look(
     assert cache.get(DRAIN_QUEUED_KEY) == 1  # the queued drain's key is left for it
 
 
+def test_lingering_drain_gathers_answers_after_a_batch_that_was_not_full(
+    monkeypatch: pytest.MonkeyPatch, settings: Any
+) -> None:
+    """After a batch that was not full, a lingering drain waits until GRADING_GATHER_SECONDS have
+    passed since it looked, so answers arriving one by one are graded together; after a full batch
+    (a backlog) it looks again at once, and a drain that does not linger (eager) never waits."""
+    settings.GRADING_BATCH_SIZE = 2
+    settings.GRADING_GATHER_SECONDS = 0.25
+    settings.GRADING_DRAIN_IDLE_SECONDS = 0
+    slept: list[float] = []
+    monkeypatch.setattr("questions.tasks.time.sleep", slept.append)
+    looks = iter([[1], [2, 3], [4], []])
+
+    def batch(**_kwargs: Any) -> list[int]:
+        return next(looks, [])
+
+    monkeypatch.setattr(services, "answers_grade_batch", batch)
+    assert tasks._drain("gathering", linger=True) == 4
+    # One wait after [1] and one after [4]; none after the full [2, 3].
+    assert len(slept) == 2
+    assert all(0.2 < seconds <= 0.25 for seconds in slept)
+
+    looks = iter([[1], [2], []])
+    slept.clear()
+    assert tasks._drain("eager", linger=False) == 2
+    assert slept == []
+
+
 def test_redelivered_drain_releases_the_dead_drains_key_and_sends_a_new_drain(
     student: User, attempt: Attempt
 ) -> None:
