@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from questions.compiled import CompiledRead, insert_rows, insert_with_children, update_rows
+from questions.compiled import CompiledRead, insert_rows, insert_with_children, unsaved, update_rows
 from questions.engine import ENGINE_VERSION
 from questions.errors import (
     AlreadyAnswered,
@@ -347,7 +347,8 @@ def _attempt_create(
     new_rows = [variant.row() for variant in variants if variant.stored is not None]
     questions = [
         # Without its attempt, which has no key yet: insert_with_children sets it.
-        AttemptQuestion(
+        unsaved(
+            AttemptQuestion,
             slot_id=slot.id,
             position=position,
             family=variant.family,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from questions import selectors, services
-from questions.compiled import CompiledRead
+from questions.compiled import CompiledRead, unsaved
 from questions.errors import QuizNotFound
 from questions.models import Attempt, AttemptQuestion, Course, Quiz
 from tests.conftest import key_choice
@@ -510,3 +511,47 @@ def test_insert_values_prepared_as_django_prepares_them(attempt: Attempt) -> Non
     for number, field in enumerate(odd):
         field.set_attributes_from_name(f"odd_{number}")
     assert [kind for _field, _plain, kind in _preparers(connection, odd)] == [None, None]
+
+
+def _field_values(obj: Model) -> dict[str, Any]:
+    return {field.attname: getattr(obj, field.attname) for field in type(obj)._meta.concrete_fields}
+
+
+def test_unsaved_builds_what_the_keyword_constructor_builds() -> None:
+    """``unsaved`` (positional, as Django builds a row it read) gives the instance ``Model(**values)``
+    gives: every column's value, defaults for what is left out, unsaved state."""
+    values: dict[str, Any] = {
+        "slot_id": 7,
+        "position": 3,
+        "family": "next_state",
+        "seed": 2**40 + 1,
+        "difficulty": "hard",
+        "engine_version": "1.2",
+        "points": 2,
+        "stored_id": 11,
+        "choice_order": [2, 0, 1],
+    }
+    fast, slow = unsaved(AttemptQuestion, **values), AttemptQuestion(**values)
+    assert _field_values(fast) == _field_values(slow)
+    assert fast._state.adding
+    assert fast._state.db is None
+    assert fast.pk is None
+    # Left out: each field's default, as the keyword path gives it; a callable one (timezone.now) is
+    # called for each instance.
+    for model, given in ((Attempt, {"user_id": 1, "quiz_id": 2}), (Course, {"title": "T"})):
+        before = timezone.now()
+        fast_values, slow_values = _field_values(unsaved(model, **given)), _field_values(model(**given))
+        after = timezone.now()
+        for name, value in fast_values.items():
+            if isinstance(value, datetime):
+                assert before <= value <= after
+                assert before <= slow_values[name] <= after
+            else:
+                assert value == slow_values[name], name
+
+
+def test_unsaved_refuses_a_name_that_is_not_a_column() -> None:
+    with pytest.raises(TypeError, match="slot"):
+        unsaved(AttemptQuestion, slot=None, position=1)
+    with pytest.raises(TypeError, match="nonsense"):
+        unsaved(AttemptQuestion, nonsense=1)
