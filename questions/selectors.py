@@ -54,7 +54,7 @@ from questions.models import (
     Quiz,
     QuizSlot,
 )
-from questions.variant_store import variant_to_json
+from questions.variant_store import json_loads, variant_to_json
 
 UserLike = User | AnonymousUser
 
@@ -219,8 +219,8 @@ def quiz_for_start(*, user: UserLike, quiz_id: int) -> QuizForStart:
         raise QuizNotFound(_("There is no such quiz in your courses."))
     earlier_rows: str | None = quiz.earlier_rows  # type: ignore[attr-defined]
     slot_rows: str | None = quiz.slot_rows  # type: ignore[attr-defined]
-    earlier = [(str(status), int(number)) for status, number in json.loads(earlier_rows or "[]")]
-    slots = sorted((SlotRow(*row) for row in json.loads(slot_rows or "[]")), key=lambda slot: slot.position)
+    earlier = [(str(status), int(number)) for status, number in json_loads(earlier_rows or "[]")]
+    slots = sorted((SlotRow(*row) for row in json_loads(slot_rows or "[]")), key=lambda slot: slot.position)
     return QuizForStart(quiz, earlier, slots)
 
 

@@ -15,7 +15,6 @@ back to generating in the request: the pool only ever saves time. It is used whe
 
 from __future__ import annotations
 
-import json
 import logging
 import secrets
 from collections.abc import Iterable, Sequence
@@ -30,7 +29,14 @@ from questions.engine import ENGINE_VERSION
 from questions.generators.base import Difficulty, Variant
 from questions.generators.registry import make_variant
 from questions.models import StoredVariant, stored_variant_id
-from questions.variant_store import PublicTexts, StoredJSON, json_dumps, variant_public_all, variant_to_json
+from questions.variant_store import (
+    PublicTexts,
+    StoredJSON,
+    json_dumps,
+    json_loads,
+    variant_public_all,
+    variant_to_json,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -135,7 +141,7 @@ def _entry(drawn: DrawnVariant) -> bytes:
 
 def _from_entry(entry: bytes) -> DrawnVariant:
     header, *texts = entry.decode().split("\n")
-    row_id, family, seed, difficulty, engine_version, *langs = json.loads(header)
+    row_id, family, seed, difficulty, engine_version, *langs = json_loads(header)
     if len(langs) != len(texts) or not langs:
         raise ValueError("a pool entry of another format")
     public = PublicTexts(dict(zip(langs, texts, strict=True)))

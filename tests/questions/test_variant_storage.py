@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 
 import pytest
 from django.db import connection
@@ -16,6 +17,7 @@ from questions.variant_store import (
     StoredJSON,
     diagrams_compact,
     diagrams_expand,
+    json_loads,
     variant_public_all,
     variant_to_json,
 )
@@ -73,3 +75,26 @@ def test_public_texts_decode_one_language_when_read() -> None:
     assert [c["id"] for c in shown["zh-hans"]["choices"]] == [variant.choices[i].id for i in order]
     assert list(shown._decoded) == ["zh-hans"]
     assert shown["zh-hans"]["diagram_svg"] == state_diagrams()["zh-hans"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"prompt":"中文 and émoji 🙂","choices":["a","b"],"n":[1,-2,0.5,1e-05],"x":null,"t":true}',
+        "[]",
+        '"just a string"',
+        "[1, 2 , 3]",
+    ],
+)
+def test_json_loads_reads_what_json_reads(text: str) -> None:
+    assert json_loads(text) == json.loads(text)
+    assert json_loads(text.encode()) == json.loads(text)
+
+
+def test_json_loads_falls_back_for_what_orjson_refuses() -> None:
+    # NaN (json.dumps writes it by default) and an integer beyond 64 bits.
+    nan = json_loads('{"x": NaN}')["x"]
+    assert nan != nan
+    assert json_loads(f"[{2**70}]") == [2**70]
+    with pytest.raises(ValueError, match="Expecting"):
+        json_loads("{not json")
