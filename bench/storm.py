@@ -191,8 +191,8 @@ def collector_paused() -> Iterator[None]:
     The generator holds every student's attempts and questions, hundreds of thousands of objects, and
     a full collection walking them took 250 to 460 ms (a SQLite run with gc.callbacks timing it; the
     web and worker processes had no pause over 200 ms meanwhile). Every request in flight during one
-    was timed that much slower than the server served it: a run that missed the paced exam's p99s
-    had a start and a submit maximum of 547 and 545 ms, both the same stall, in this process. So
+    was timed that much slower than the server served it. A run that missed the paced exam's p99s
+    had a start and a submit maximum of 547 and 545 ms: most likely one such pause, here. So
     garbage is collected and what survives frozen before each timed part, and automatic collection is
     off during it (the few cycles it makes wait for the next). Nested uses leave it to the outer one.
     """

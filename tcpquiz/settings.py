@@ -362,7 +362,7 @@ GRADING_DRAIN_SECONDS: float = env.float("TCPQUIZ_GRADING_DRAIN_SECONDS", defaul
 # then graded by one drain, not one task each.
 GRADING_DRAIN_IDLE_SECONDS: float = env.float("TCPQUIZ_GRADING_DRAIN_IDLE_SECONDS", default=1.0)
 # After a batch that was not full, a lingering drain waits this long since it looked before it looks
-# again, so answers arriving one by one are graded several at a time. Grading a batch costs about the
+# again, so answers arriving one by one are graded several at a time. Most of a batch's cost is the
 # same whatever its size: per answer 1.8 ms of CPU alone, 0.30 ms in tens, 0.16 ms in fifties
 # (measured, SQLite). It adds at most this much to submit-to-graded; 0 looks again at once.
 GRADING_GATHER_SECONDS: float = env.float("TCPQUIZ_GRADING_GATHER_SECONDS", default=0.1)
