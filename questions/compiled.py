@@ -227,20 +227,23 @@ def unsaved(model: type[_M], **values: Any) -> _M:
     row it read (``from_db``), and each field left out takes its default. Django's keyword path walks
     every field and its descriptors: 10.5 us per ``AttemptQuestion`` against 2.9, and a start makes 20.
     A name that is not a concrete field's attribute name raises TypeError, as a keyword would."""
-    names = _positional_fields(model)
-    unknown = values.keys() - {attname for attname, _field in names}
+    fields = _positional_fields(model)
+    unknown = values.keys() - fields.keys()
     if unknown:
         raise TypeError(f"{model.__name__}() got unexpected fields: {', '.join(sorted(unknown))}")
-    return model(*[values[attname] if attname in values else field.get_default() for attname, field in names])
+    return model(
+        *[values[attname] if attname in values else field.get_default() for attname, field in fields.items()]
+    )
 
 
-_POSITIONAL_FIELDS: dict[type[Model], list[tuple[str, Field[Any, Any]]]] = {}
+# Per model: its concrete fields by attribute name, in field order (what positional values follow).
+_POSITIONAL_FIELDS: dict[type[Model], dict[str, Field[Any, Any]]] = {}
 
 
-def _positional_fields(model: type[Model]) -> list[tuple[str, Field[Any, Any]]]:
+def _positional_fields(model: type[Model]) -> dict[str, Field[Any, Any]]:
     found = _POSITIONAL_FIELDS.get(model)
     if found is None:
-        found = [(field.attname, field) for field in model._meta.concrete_fields]
+        found = {field.attname: field for field in model._meta.concrete_fields}
         _POSITIONAL_FIELDS[model] = found
     return found
 

@@ -203,7 +203,8 @@ def test_lingering_drain_gathers_answers_after_a_batch_that_was_not_full(
     assert tasks._drain("gathering", linger=True) == 4
     # One wait after [1] and one after [4]; none after the full [2, 3].
     assert len(slept) == 2
-    assert all(0.2 < seconds <= 0.25 for seconds in slept)
+    # The rest of the gather time since the look (a loaded machine may eat some of it).
+    assert all(0.1 < seconds <= 0.25 for seconds in slept)
 
     looks = iter([[1], [2], []])
     slept.clear()
