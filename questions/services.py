@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from questions.compiled import CompiledRead, insert_rows, insert_with_children, unsaved, update_rows
+from questions.compiled import CompiledRead, insert_rows, insert_with_child_columns, update_rows
 from questions.engine import ENGINE_VERSION
 from questions.errors import (
     AlreadyAnswered,
@@ -345,33 +345,30 @@ def _attempt_create(
     )
     # Variants made in this request (no pool, or an empty one) are written first; pooled ones exist.
     new_rows = [variant.row() for variant in variants if variant.stored is not None]
-    questions = [
-        # Without its attempt, which has no key yet: insert_with_children sets it.
-        unsaved(
-            AttemptQuestion,
-            slot_id=slot.id,
-            position=position,
-            family=variant.family,
-            seed=variant.seed,
-            difficulty=variant.difficulty,
-            engine_version=variant.engine_version,
-            points=slot.points,
-            stored_id=variant.id,
-            choice_order=order,
-        )
-        for position, (slot, variant, order) in enumerate(zip(slots, variants, orders, strict=True), 1)
-    ]
+    # The questions' columns (insert_with_child_columns builds the instances once the keys are known).
+    columns: dict[str, list[Any]] = {
+        "slot_id": [slot.id for slot in slots],
+        "position": list(range(1, len(slots) + 1)),
+        "family": [variant.family for variant in variants],
+        "seed": [variant.seed for variant in variants],
+        "difficulty": [variant.difficulty for variant in variants],
+        "engine_version": [variant.engine_version for variant in variants],
+        "points": [slot.points for slot in slots],
+        "stored_id": [variant.id for variant in variants],
+        "choice_order": list(orders),
+    }
+    if not len(slots) == len(variants) == len(orders):
+        raise AssertionError("a start needs one variant and one choice order per slot")
     if current is None and not new_rows and not connection.in_atomic_block:
         # The usual start: on PostgreSQL one statement (it commits or fails whole), so no
         # BEGIN and COMMIT round trips; on SQLite a transaction of two INSERTs.
-        insert_with_children(attempt, questions, "attempt")
-        return attempt, questions
+        return attempt, insert_with_child_columns(attempt, AttemptQuestion, "attempt", columns)
     with transaction.atomic():
         if current is not None:
             _attempt_close(current, now)  # its time is up
         if new_rows:
             StoredVariant.objects.bulk_create(new_rows)
-        insert_with_children(attempt, questions, "attempt")
+        questions = insert_with_child_columns(attempt, AttemptQuestion, "attempt", columns)
     return attempt, questions
 
 

@@ -555,3 +555,122 @@ def test_unsaved_refuses_a_name_that_is_not_a_column() -> None:
         unsaved(AttemptQuestion, slot=None, position=1)
     with pytest.raises(TypeError, match="nonsense"):
         unsaved(AttemptQuestion, nonsense=1)
+
+
+def _columns_of(children: list[AttemptQuestion], *leave_out: str) -> dict[str, list[Any]]:
+    """``children``'s values column by column (attribute names), without ``leave_out``."""
+    names = [
+        f.attname
+        for f in AttemptQuestion._meta.concrete_fields
+        if f.attname not in ("id", "attempt_id", *leave_out)
+    ]
+    return {name: [getattr(child, name) for child in children] for name in names}
+
+
+def test_insert_with_child_columns_writes_what_insert_with_children_writes(
+    student: User, attempt: Attempt
+) -> None:
+    """The same rows as from instances, the same statements (one on PostgreSQL), and the children handed
+    back saved, in the order given, each linked to the parent, with the values the ORM reads back."""
+    from questions.compiled import insert_with_child_columns
+
+    children = _children_of(attempt)
+    parent = _finished(student, attempt, 11)
+    with CaptureQueriesContext(connection) as queries:
+        made = insert_with_child_columns(parent, AttemptQuestion, "attempt", _columns_of(children))
+    writes = [
+        q["sql"] for q in queries.captured_queries if q["sql"].lstrip().upper().startswith(("INSERT", "WITH"))
+    ]
+    assert len(writes) == (1 if connection.vendor == "postgresql" else 2)
+    if connection.vendor == "postgresql":
+        assert len(queries) == 1
+    assert parent.pk is not None
+    assert not parent._state.adding
+    assert [q.position for q in made] == [c.position for c in children]
+    read = {q.pk: q for q in AttemptQuestion.objects.filter(attempt_id=parent.pk)}
+    assert sorted(read) == sorted(q.pk for q in made)
+    for question, child in zip(made, children, strict=True):
+        assert question.attempt is parent
+        assert not question._state.adding
+        assert question._state.db == "default"
+        assert _field_values(question) == _field_values(read[question.pk])
+        assert _field_values(question) | {"id": None, "attempt_id": None} == _field_values(child)
+
+
+def test_insert_with_child_columns_takes_defaults_for_columns_left_out(
+    student: User, attempt: Attempt
+) -> None:
+    from questions.compiled import insert_with_child_columns
+
+    children = _children_of(attempt)
+    parent = _finished(student, attempt, 12)
+    made = insert_with_child_columns(
+        parent, AttemptQuestion, "attempt", _columns_of(children, "points", "choice_order")
+    )
+    stored = AttemptQuestion.objects.filter(attempt=parent).order_by("position")
+    assert [(q.points, q.choice_order) for q in stored] == [(1, None)] * len(children)
+    assert [(q.points, q.choice_order) for q in made] == [(1, None)] * len(children)
+
+
+def test_insert_with_child_columns_refuses_what_it_cannot_write(student: User, attempt: Attempt) -> None:
+    """A name that is not a column, the link itself, columns of different lengths, an expression: an
+    error before anything is written."""
+    from django.db.models.functions import Now
+
+    from questions.compiled import insert_with_child_columns
+
+    children = _children_of(attempt)
+    columns = _columns_of(children)
+    parent = _finished(student, attempt, 13)
+    with pytest.raises(TypeError, match="slot"):
+        insert_with_child_columns(parent, AttemptQuestion, "attempt", columns | {"slot": columns["slot_id"]})
+    with pytest.raises(TypeError, match="attempt_id"):
+        insert_with_child_columns(parent, AttemptQuestion, "attempt", columns | {"attempt_id": [1, 1, 1]})
+    with pytest.raises(ValueError, match="one value per child"):
+        insert_with_child_columns(parent, AttemptQuestion, "attempt", columns | {"seed": [1]})
+    with pytest.raises(TypeError, match="expressions"):
+        insert_with_child_columns(parent, AttemptQuestion, "attempt", columns | {"family": [Now()] * 3})
+    with pytest.raises(TypeError, match="not a foreign key"):
+        insert_with_child_columns(parent, AttemptQuestion, "position", columns)
+    assert parent.pk is None
+    assert not Attempt.objects.filter(number=13).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_insert_with_child_columns_is_all_or_none(student: User, attempt: Attempt) -> None:
+    """Outside any transaction (as a start runs): one bad child (a stored variant that does not exist)
+    leaves neither the parent nor any child."""
+    from django.db import IntegrityError
+
+    from questions.compiled import insert_with_child_columns
+
+    columns = _columns_of(_children_of(attempt))
+    good = list(columns["stored_id"])
+    columns["stored_id"][-1] = 2**31 - 1
+    assert not connection.in_atomic_block
+    with pytest.raises(IntegrityError):
+        insert_with_child_columns(_finished(student, attempt, 14), AttemptQuestion, "attempt", columns)
+    assert not Attempt.objects.filter(number=14).exists()
+    assert AttemptQuestion.objects.count() == 0
+    columns["stored_id"] = good
+    parent = _finished(student, attempt, 14)
+    insert_with_child_columns(parent, AttemptQuestion, "attempt", columns)
+    assert AttemptQuestion.objects.filter(attempt=parent).count() == 3
+
+
+def test_insert_with_child_columns_falls_back_for_a_parent_expression(
+    student: User, attempt: Attempt
+) -> None:
+    """A parent value the statement cannot take (an expression) goes through insert_with_children."""
+    from django.db.models.functions import Now
+
+    from questions.compiled import insert_with_child_columns
+
+    columns = _columns_of(_children_of(attempt))
+    parent = _finished(student, attempt, 15)
+    parent.started_at = Now()
+    made = insert_with_child_columns(parent, AttemptQuestion, "attempt", columns)
+    assert Attempt.objects.get(pk=parent.pk).started_at is not None
+    assert sorted(q.pk for q in made) == sorted(
+        AttemptQuestion.objects.filter(attempt=parent).values_list("pk", flat=True)
+    )
