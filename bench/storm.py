@@ -13,9 +13,9 @@ family in turn), and the variant pools filled with one variant per student and q
 ``variant_pools_prepare`` does before a quiz opens.
 
 Phases, in order:
-  ratio      ping, attempt start (20 questions) and answer submit, each at 16 connections; the
-             starts are those of the burst and backlog quizzes (2N), the submits run for a fixed time;
-             a ping before and one after each, their mean the yardstick (the speed drifts)
+  ratio      attempt start (20 questions) and answer submit against ping, each at 16 connections, in
+             alternating blocks (ping, endpoint, ping, ... ping: the speed drifts); the starts are
+             those of the burst and backlog quizzes (2N) in 4 blocks, the submits 4 blocks of 1.5 s
   paced exam N students start a 20-question attempt within 10 s, then answer one question about every
              3 s; each answers K of the 20 (K=5: scaled down from 20 to bound the run)
   burst      B answers posted as fast as 32 connections can, graded as they come (so at most as fast
@@ -136,6 +136,22 @@ def _wait_for(check: Callable[[], bool], seconds: float, what: str) -> None:
     raise RuntimeError(f"timed out after {seconds:.0f} s waiting for {what}")
 
 
+def _pss_mib(pid: int) -> float:
+    """A process's proportional set size (its private pages, plus its share of those it shares with
+    other processes: the workers share what the preloaded master loaded), in MiB; NaN if unknown."""
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _children(pid: int) -> list[int]:
+    with contextlib.suppress(OSError, ValueError):
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    return []
+
+
 def _tasks_received(stack: Stack) -> int:
     """How many grade_answers_batch tasks the worker has received (its log, INFO level)."""
     return sum(
@@ -226,6 +242,10 @@ async def closed_loop(
         started = time.perf_counter()
         await asyncio.gather(*(loop() for _ in range(connections)))
         return results, time.perf_counter() - started
+
+
+def _ok(results: Sequence[Result]) -> int:
+    return sum(1 for r in results if 200 <= r.status < 300)
 
 
 def percentile(values: Sequence[float], p: float) -> float:
@@ -455,7 +475,7 @@ class Bench:
     def _start_path(self, quiz: str) -> str:
         return f"/api/v1/quizzes/{self.quizzes[quiz]}/attempts/"
 
-    async def ping(self, label: str) -> float:
+    def ping_jobs(self) -> Iterator[Callable[[], Awaitable[Result]]]:
         tokens = [s.token for s in self.students]
         count = iter(range(10**9))
 
@@ -463,9 +483,47 @@ class Bench:
             token = tokens[next(count) % len(tokens)]
             return lambda: self.request("GET", "/api/v1/ping/", token)
 
-        results, seconds = await closed_loop(RATIO_CONNECTIONS, iter(job, None), self.args.ratio_seconds)
-        rate = self.record_rate("ratio", f"ping ({label})", results, seconds)
-        return rate
+        return iter(job, None)
+
+    async def ratio(
+        self, name: str, blocks: Sequence[tuple[Iterator[Callable[[], Awaitable[Result]]], float | None]]
+    ) -> tuple[float, str]:
+        """The endpoint's rate over the trivial endpoint's, both at 16 connections, in alternating
+        blocks: ping, endpoint, ping, ..., ping. Each endpoint block is ``(jobs, seconds)`` (None: until
+        its jobs run out); each ping block lasts half ``--ratio-seconds``.
+
+        This machine's speed drifts within seconds (ping 768 against 1,073 req/s on the two sides of
+        one six-second window). Interleaving short blocks spreads that drift over both sides alike,
+        where one endpoint window between two pings left the estimate to where the drift fell. The
+        ratio is the endpoint's requests per second over all its blocks divided by the ping's over all
+        of theirs; each round's own ratio (its block over the pings beside it) shows the spread.
+        """
+        ping_results: list[Result] = []
+        ping_seconds: list[float] = []
+        ping_rates: list[float] = []
+        done: list[Result] = []
+        done_seconds = 0.0
+        rounds: list[float] = []
+
+        async def ping_block() -> None:
+            results, seconds = await closed_loop(
+                RATIO_CONNECTIONS, self.ping_jobs(), self.args.ratio_seconds / 2
+            )
+            ping_results.extend(results)
+            ping_seconds.append(seconds)
+            ping_rates.append(_ok(results) / seconds)
+
+        await ping_block()
+        for jobs, limit in blocks:
+            results, seconds = await closed_loop(RATIO_CONNECTIONS, jobs, limit)
+            done.extend(results)
+            done_seconds += seconds
+            await ping_block()
+            rounds.append((_ok(results) / seconds) / ((ping_rates[-2] + ping_rates[-1]) / 2))
+        ping_rate = self.record_rate("ratio", f"ping (beside {name})", ping_results, sum(ping_seconds))
+        rate = self.record_rate("ratio", name, done, done_seconds)
+        spread = f"{len(rounds)} rounds {min(rounds):5.3f}-{max(rounds):5.3f}" if rounds else ""
+        return rate / ping_rate, spread
 
     def record_rate(self, phase: str, name: str, results: list[Result], seconds: float) -> float:
         ok = [r for r in results if 200 <= r.status < 300]
@@ -481,8 +539,9 @@ class Bench:
         )
         return rate
 
-    async def starts(self, quiz_names: Sequence[str]) -> float:
-        """Start an attempt for every student at each quiz (16 connections); returns starts/s."""
+    async def starts(self, quiz_names: Sequence[str]) -> tuple[float, str]:
+        """Start an attempt for every student at each quiz (16 connections), in ``--ratio-rounds``
+        blocks between pings; returns the start / ping ratio."""
         pending = [(s, q) for q in quiz_names for s in self.students[: self.args.students]]
         keep: list[tuple[Student, str, Result]] = []
 
@@ -494,13 +553,16 @@ class Bench:
 
             return run
 
-        results, seconds = await closed_loop(RATIO_CONNECTIONS, iter([job(s, q) for s, q in pending]))
+        jobs = [job(s, q) for s, q in pending]
+        size = math.ceil(len(jobs) / self.args.ratio_rounds)
+        blocks = [(iter(jobs[at : at + size]), None) for at in range(0, len(jobs), size)]
+        ratio = await self.ratio(f"start {QUESTIONS}-question attempt", blocks)
         for student, quiz, result in keep:
             if result.status == 201:
                 body = json.loads(result.body)
                 student.attempts[self.quizzes[quiz]] = body["id"]
                 student.questions[self.quizzes[quiz]] = body["questions"]
-        return self.record_rate("ratio", f"start {QUESTIONS}-question attempt", results, seconds)
+        return ratio
 
     def answer_job(self, student: Student, quiz: str, position: int) -> Callable[[], Awaitable[Result]]:
         quiz_id = self.quizzes[quiz]
@@ -511,8 +573,9 @@ class Bench:
         key = f"storm-{attempt_id}-{position}"
         return lambda: self.request("POST", path, student.token, body, Idempotency_Key=key)
 
-    async def submits(self, from_position: int) -> float:
-        """Answer exam questions ``from_position``.. at 16 connections for the ratio window."""
+    async def submits(self, from_position: int) -> tuple[float, str]:
+        """Answer exam questions ``from_position``.. at 16 connections, in ``--ratio-rounds`` blocks of
+        half ``--ratio-seconds`` between pings; returns the submit / ping ratio and its spread."""
         exam = self.quizzes["exam"]
         students = [s for s in self.students[: self.args.students] if exam in s.attempts]
         jobs = iter(
@@ -522,8 +585,8 @@ class Bench:
                 for s in students
             ]
         )
-        results, seconds = await closed_loop(RATIO_CONNECTIONS, jobs, self.args.ratio_seconds)
-        return self.record_rate("ratio", "submit answer", results, seconds)
+        blocks = [(jobs, self.args.ratio_seconds / 2)] * self.args.ratio_rounds
+        return await self.ratio("submit answer", blocks)
 
     async def paced_exam(self) -> list[int]:
         """Students start within 10 s, then answer ``answers`` questions about 3 s apart."""
@@ -706,20 +769,13 @@ class Bench:
     async def phases(self, stack: Stack) -> None:
         await self.warmup()
         await self.settle("before start")
-        # The pings bracket the endpoint (before and after, their mean is the yardstick): this
-        # machine's speed drifts within seconds, and one ping beside it measured that drift as well.
-        ping_start = await self.ping("before start")
-        start_rate = await self.starts(["burst", "backlog"])
-        ping_start = (ping_start + await self.ping("after start")) / 2
-        self.ratio_row("start / ping", start_rate / ping_start, RATIO_START)
+        self.ratio_row("start / ping", *await self.starts(["burst", "backlog"]), RATIO_START)
         await self.paced_exam()
+        self.memory_row(stack)
         # The exam emptied the pools: their top-up runs in the worker, and a ratio measured meanwhile
         # would compare the submits and the pings to that as well as to each other.
         await self.settle("before submit")
-        ping_submit = await self.ping("before submit")
-        submit_rate = await self.submits(self.args.answers + 1)
-        ping_submit = (ping_submit + await self.ping("after submit")) / 2
-        self.ratio_row("submit / ping", submit_rate / ping_submit, RATIO_SUBMIT)
+        self.ratio_row("submit / ping", *await self.submits(self.args.answers + 1), RATIO_SUBMIT)
         await asyncio.sleep(2)  # let the submits of the ratio window be graded
 
         tasks_before = _tasks_received(stack)
@@ -736,8 +792,22 @@ class Bench:
         phase = f"backlog ({self.args.burst} answers posted with the worker stopped, then drained)"
         self.burst_rows(phase, ids, 0, stack, live=False)
 
-    def ratio_row(self, name: str, ratio: float, target: float) -> None:
-        self.rows.append(Row("ratio", name, f"{ratio:5.3f}", f">= {target:.2f}", ratio >= target))
+    def memory_row(self, stack: Stack) -> None:
+        """The web processes' memory after the exam (PSS: shared pages counted once, split)."""
+        master = stack.processes["gunicorn"].pid
+        workers = [_pss_mib(pid) for pid in _children(master)]
+        total = _pss_mib(master) + sum(workers)
+        each = ", ".join(f"{mib:.0f}" for mib in workers)
+        self.rows.append(
+            Row(
+                "memory",
+                "gunicorn after the exam (PSS)",
+                f"{total:.0f} MiB: master {_pss_mib(master):.0f}, workers {each}",
+            )
+        )
+
+    def ratio_row(self, name: str, ratio: float, spread: str, target: float) -> None:
+        self.rows.append(Row("ratio", name, f"{ratio:5.3f}  ({spread})", f">= {target:.2f}", ratio >= target))
 
     def print_table(self) -> None:
         cores = os.cpu_count()
@@ -767,7 +837,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--students", type=int, default=None, help="default 500 (100 with --quick)")
     parser.add_argument("--answers", type=int, default=5, help="answers per student in the paced exam")
     parser.add_argument("--burst", type=int, default=None, help="default 10,000 (2,000 with --quick)")
-    parser.add_argument("--ratio-seconds", type=float, default=3.0)
+    parser.add_argument(
+        "--ratio-seconds", type=float, default=3.0, help="two ping blocks' length (each is half)"
+    )
+    parser.add_argument(
+        "--ratio-rounds", type=int, default=4, help="endpoint blocks, each between two ping blocks"
+    )
     parser.add_argument(
         "--web-workers", type=int, default=2, help="gunicorn sync workers (2, as the Procfile)"
     )
