@@ -36,6 +36,7 @@ import json
 import math
 import os
 import random
+import runpy
 import shutil
 import signal
 import socket
@@ -516,6 +517,8 @@ class Bench:
         await ping_block()
         for jobs, limit in blocks:
             results, seconds = await closed_loop(RATIO_CONNECTIONS, jobs, limit)
+            if not results:
+                break  # the endpoint's jobs ran out
             done.extend(results)
             done_seconds += seconds
             await ping_block()
@@ -541,7 +544,7 @@ class Bench:
 
     async def starts(self, quiz_names: Sequence[str]) -> tuple[float, str]:
         """Start an attempt for every student at each quiz (16 connections), in ``--ratio-rounds``
-        blocks between pings; returns the start / ping ratio."""
+        blocks between pings; returns the start / ping ratio and its rounds' spread."""
         pending = [(s, q) for q in quiz_names for s in self.students[: self.args.students]]
         keep: list[tuple[Student, str, Result]] = []
 
@@ -844,7 +847,10 @@ def main(argv: list[str] | None = None) -> int:
         "--ratio-rounds", type=int, default=4, help="endpoint blocks, each between two ping blocks"
     )
     parser.add_argument(
-        "--web-workers", type=int, default=2, help="gunicorn sync workers (2, as the Procfile)"
+        "--web-workers",
+        type=int,
+        default=None,
+        help="gunicorn sync workers (default: gunicorn.conf.py's, as the Procfile runs it)",
     )
     parser.add_argument(
         "--worker-concurrency",
@@ -862,6 +868,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.students = args.students or (100 if args.quick else 500)
     args.worker_concurrency = args.worker_concurrency or (1 if args.db == "sqlite" else 2)
+    args.web_workers = args.web_workers or runpy.run_path(str(ROOT / "gunicorn.conf.py"))["workers"]
     args.burst = min(args.burst or (2_000 if args.quick else 10_000), args.students * QUESTIONS)
     return Bench(args).run()
 

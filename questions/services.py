@@ -349,6 +349,8 @@ def _attempt_create(
     )
     # Variants made in this request (no pool, or an empty one) are written first; pooled ones exist.
     new_rows = [variant.row() for variant in variants if variant.stored is not None]
+    if not len(slots) == len(variants) == len(orders):
+        raise AssertionError("a start needs one variant and one choice order per slot")
     # The questions' columns (insert_with_child_columns builds the instances once the keys are known).
     columns: dict[str, list[Any]] = {
         "slot_id": [slot.id for slot in slots],
@@ -361,8 +363,6 @@ def _attempt_create(
         "stored_id": [variant.id for variant in variants],
         "choice_order": list(orders),
     }
-    if not len(slots) == len(variants) == len(orders):
-        raise AssertionError("a start needs one variant and one choice order per slot")
     if current is None and not new_rows and not connection.in_atomic_block:
         # The usual start: on PostgreSQL one statement (it commits or fails whole), so no
         # BEGIN and COMMIT round trips; on SQLite a transaction of two INSERTs.

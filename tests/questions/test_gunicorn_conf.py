@@ -39,6 +39,21 @@ def test_gunicorn_conf_preloads_and_tunes_the_collector(conf: dict[str, Any]) ->
     assert conf["GC_THRESHOLD"] > 700  # Python's default
 
 
+def test_workers_are_two_per_core_and_one_unless_web_concurrency_says(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """gunicorn's advice for sync workers by default (at most 12); ``WEB_CONCURRENCY`` (gunicorn's own
+    variable) overrides it; the Procfile pins no count of its own."""
+    monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    assert runpy.run_path(str(ROOT / "gunicorn.conf.py"))["workers"] == 5
+    monkeypatch.setattr("os.cpu_count", lambda: 32)
+    assert runpy.run_path(str(ROOT / "gunicorn.conf.py"))["workers"] == 12
+    monkeypatch.setenv("WEB_CONCURRENCY", "3")
+    assert runpy.run_path(str(ROOT / "gunicorn.conf.py"))["workers"] == 3
+    assert "--workers" not in (ROOT / "Procfile").read_text()
+
+
 def test_gunicorn_reads_the_conf_as_the_procfile_runs_it() -> None:
     """gunicorn itself accepts the file and its hooks (``--check-config`` loads the app, preloaded)."""
     procfile = (ROOT / "Procfile").read_text()
