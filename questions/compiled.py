@@ -307,15 +307,10 @@ def insert_with_children(parent: Model, children: Sequence[Model], link: str) ->
                 setattr(child, link, parent)
             insert_rows(children)
         return
-    (parent_fields, parent_params), (child_fields, child_params), field = shapes
-    text = _family_sql(connection, type(parent), parent_fields, type(children[0]), child_fields, field)
-    with connection.cursor() as cursor:
-        cursor.execute(text, parent_params + _columns(child_params, len(child_fields)))
-        keys = [found[0] for found in cursor.fetchall()]
-    if len(keys) != 1 + len(children):
-        raise AssertionError(f"insert_with_children wrote {len(keys)} rows for {1 + len(children)}")
-    _mark_saved([parent], keys[:1], connection)
-    _mark_saved(children, keys[1:], connection)
+    parent_shape, (child_fields, child_params), field = shapes
+    columns = _columns(child_params, len(child_fields))
+    keys = _family_insert(connection, parent, parent_shape, type(children[0]), child_fields, field, columns)
+    _mark_saved(children, keys, connection)
     for child in children:
         setattr(child, link, parent)
 
@@ -385,16 +380,7 @@ def insert_with_child_columns(
         return children
     prepared = [_column_prepared(preparer, given[preparer[0].attname], connection) for preparer in preparers]
     if postgresql:
-        # One statement, as insert_with_children: the parent, then the children's arrays.
-        parent_fields, parent_params = parent_shape
-        text = _family_sql(connection, type(parent), parent_fields, child_model, fields, field)
-        with connection.cursor() as cursor:
-            cursor.execute(text, parent_params + prepared)
-            keys = [found[0] for found in cursor.fetchall()]
-        if len(keys) != 1 + count:
-            raise AssertionError(f"insert_with_child_columns wrote {len(keys)} rows for {1 + count}")
-        _mark_saved([parent], keys[:1], connection)
-        keys = keys[1:]
+        keys = _family_insert(connection, parent, parent_shape, child_model, fields, field, prepared)
     else:
         # The parent, then one INSERT of every child row (its link first), in one transaction.
         with transaction.atomic():
@@ -407,6 +393,29 @@ def insert_with_child_columns(
         if len(keys) != count:
             raise AssertionError(f"insert_with_child_columns wrote {len(keys)} children for {count}")
     return _children_built(parent, child_model, field, given, keys, connection.alias)
+
+
+def _family_insert(
+    connection: Any,
+    parent: Model,
+    parent_shape: tuple[list[Field[Any, Any]], list[Any]],
+    child_model: type[Model],
+    child_fields: list[Field[Any, Any]],
+    link: Field[Any, Any],
+    columns: list[list[Any]],
+) -> list[Any]:
+    """PostgreSQL's one statement for a parent and its children (``columns``: one list of prepared
+    values per child field): marks the parent saved and returns the children's keys, in order."""
+    parent_fields, parent_params = parent_shape
+    text = _family_sql(connection, type(parent), parent_fields, child_model, child_fields, link)
+    with connection.cursor() as cursor:
+        cursor.execute(text, parent_params + columns)
+        keys = [found[0] for found in cursor.fetchall()]
+    count = len(columns[0]) if columns else 0
+    if len(keys) != 1 + count:
+        raise AssertionError(f"a parent and {count} children written as {len(keys)} rows")
+    _mark_saved([parent], keys[:1], connection)
+    return keys[1:]
 
 
 def _column_prepared(preparer: _Preparer, values: list[Any], connection: Any) -> list[Any]:
