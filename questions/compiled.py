@@ -324,10 +324,11 @@ def insert_with_child_columns(
     ``parent``. All or none.
 
     The values go straight into the statement's arrays, each through its field's preparation (or the
-    stock shortcut ``_preparers`` knows), with no instance built first: ``insert_with_children``
-    builds 20 instances a start and walks them field by field (``_insert_shape``), about a third of
-    the start's INSERT time in Python. The instances handed back are built once the keys are known,
-    the way Django builds rows it read (``from_db``). A field whose ``pre_save`` does more than read
+    stock shortcut ``_preparers`` knows), with no instance built first: through ``insert_with_children``
+    a start built 20 instances and walked them field by field (``_insert_shape``). The instances
+    handed back are built once the keys are known, the way Django builds rows it read (``from_db``).
+    Measured in-process on PostgreSQL, alternating blocks of 20 starts: 0.18 ms less CPU per start
+    (standard error 0.09). A field whose ``pre_save`` does more than read
     its value (``auto_now``, say) needs an instance: TypeError, as for a name that is not a column or
     a value that is an expression. A shape the statement cannot take goes through
     ``insert_with_children``.
