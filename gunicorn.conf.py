@@ -5,9 +5,10 @@ Workers: gunicorn's documented starting point for sync workers, 2 x cores + 1, a
 (``WEB_CONCURRENCY``, the variable gunicorn itself reads, overrides it). A sync worker serves one
 request at a time and sits idle while the database and Redis answer, so with one worker per core the
 cores idle while requests queue. Measured in ``bench.storm`` on PostgreSQL (2 cores): the paced
-exam's p99 submit was 82.8 and 121 ms with 2 workers (target 100), 41.5 ms with 5; the web
-processes' memory (PSS) 152-155 MiB against 242. On SQLite the p99s stayed within 21-41 ms either
-way.
+exam's p99 submit was 82.8 and 121 ms in two runs with 2 workers (target 100); 41.5, 101.2, 61.2 and
+46.0 ms in four runs with 5 (bursts of slow submits during the pool top-up remain); the web
+processes' memory (PSS) 152-155 MiB against 242-245. On SQLite the p99s stayed within 21-41 ms
+either way.
 
 The application is loaded once, in the master, before the workers fork (``preload_app``), with every
 module a request needs (the URLconf imports the views, the services and the question engine). Then

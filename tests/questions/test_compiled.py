@@ -385,6 +385,17 @@ def _children(rows: list[tuple[int | None, int, int]]) -> list[AttemptQuestion]:
     ]
 
 
+def _assert_one_statement_on_postgresql(queries: CaptureQueriesContext) -> None:
+    """A parent and its children written as one statement on PostgreSQL (nothing else: no BEGIN or
+    COMMIT), as two INSERTs elsewhere."""
+    writes = [
+        q["sql"] for q in queries.captured_queries if q["sql"].lstrip().upper().startswith(("INSERT", "WITH"))
+    ]
+    assert len(writes) == (1 if connection.vendor == "postgresql" else 2)
+    if connection.vendor == "postgresql":
+        assert len(queries) == 1
+
+
 def _finished(student: User, attempt: Attempt, number: int) -> Attempt:
     """An unsaved submitted attempt at ``attempt``'s quiz (the fixture's is the one open attempt)."""
     now = timezone.now()
@@ -408,12 +419,7 @@ def test_insert_with_children_writes_a_parent_and_its_children(student: User, at
     connection._compiled_families = {}  # type: ignore[attr-defined]  # this connection's SQL made anew
     with CaptureQueriesContext(connection) as queries:
         insert_with_children(parent, children, "attempt")
-    inserts = [
-        q["sql"] for q in queries.captured_queries if q["sql"].lstrip().upper().startswith(("INSERT", "WITH"))
-    ]
-    assert len(inserts) == (1 if connection.vendor == "postgresql" else 2)
-    if connection.vendor == "postgresql":
-        assert len(queries) == 1
+    _assert_one_statement_on_postgresql(queries)
     assert parent.pk is not None
     assert not parent._state.adding
     assert Attempt.objects.get(pk=parent.pk).number == 7
@@ -578,12 +584,7 @@ def test_insert_with_child_columns_writes_what_insert_with_children_writes(
     parent = _finished(student, attempt, 11)
     with CaptureQueriesContext(connection) as queries:
         made = insert_with_child_columns(parent, AttemptQuestion, "attempt", _columns_of(children))
-    writes = [
-        q["sql"] for q in queries.captured_queries if q["sql"].lstrip().upper().startswith(("INSERT", "WITH"))
-    ]
-    assert len(writes) == (1 if connection.vendor == "postgresql" else 2)
-    if connection.vendor == "postgresql":
-        assert len(queries) == 1
+    _assert_one_statement_on_postgresql(queries)
     assert parent.pk is not None
     assert not parent._state.adding
     assert [q.position for q in made] == [c.position for c in children]
