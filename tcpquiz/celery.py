@@ -65,3 +65,12 @@ def _close_old_connections(sender: Any = None, **kwargs: Any) -> None:
     from django.db import close_old_connections
 
     close_old_connections()
+
+
+@signals.worker_init.connect
+def _niceness_to_autogroup(**kwargs: Any) -> None:
+    """The Procfile's ``nice -n 10`` must rank the worker against gunicorn, not only within its own
+    session (see tcpquiz.autogroup). Before the pool forks, so its processes share the setting."""
+    from tcpquiz.autogroup import autogroup_follow_niceness
+
+    logger.info("Worker CPU priority: %s.", autogroup_follow_niceness())

@@ -110,7 +110,8 @@ def _database_url() -> str:
 
 
 class WorkerProcess:
-    """``celery -A tcpquiz worker`` (prefork, one child) in a session of its own, logging to a file."""
+    """``celery -A tcpquiz worker`` (prefork, one child) as the Procfile runs it (``nice -n 10``, in a
+    session of its own, as honcho starts it), logging to a file."""
 
     def __init__(self, broker_url: str, log_dir: str, grading_delay_s: float = 0.0) -> None:
         self.broker_url = broker_url
@@ -131,6 +132,7 @@ class WorkerProcess:
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
                 [
+                    *("nice", "-n", "10"),
                     *(sys.executable, "-m", "celery", "-A", "tcpquiz", "worker", "--pool", "prefork"),
                     *("--concurrency", "1", "--loglevel", "INFO", "--without-gossip", "--without-mingle"),
                     *("--without-heartbeat", "--hostname", f"fault-{uuid.uuid4().hex[:8]}@%h"),
@@ -270,6 +272,22 @@ def _when_batch_is_grading(worker: WorkerProcess) -> None:
     """Wait until the worker has received a grading batch, then until it is partway through it."""
     _wait_for(lambda: "grade_answers_batch" in worker.log(), 15, "the worker to take the batch")
     time.sleep(2.5 * SLOW_GRADING_S)
+
+
+def test_worker_started_as_the_procfile_does_yields_the_cpu_to_other_sessions(
+    workers: Callable[..., WorkerProcess],
+) -> None:
+    """``nice -n 10`` in a session of its own: the worker gives its autogroup that niceness before the
+    pool forks, so grading and pool top-ups rank below gunicorn, not only within their own session."""
+    worker = workers()
+    assert worker.process is not None
+    if not Path("/proc/self/autogroup").exists():
+        assert "Worker CPU priority: no autogroup here" in worker.log()
+        return
+    assert "Worker CPU priority: autogroup niceness set to 10" in worker.log(), worker.log()
+    for pid in (worker.process.pid, *worker.child_pids()):
+        assert Path(f"/proc/{pid}/autogroup").read_text().strip().endswith(" nice 10")
+        assert os.getpriority(os.PRIO_PROCESS, pid) == 10
 
 
 def test_fault_pool_process_killed_mid_batch_each_answer_graded_once(
