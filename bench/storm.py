@@ -302,6 +302,7 @@ class Bench:
         self.private_redis: subprocess.Popen[bytes] | None = None
         self.students: list[Student] = []
         self.quizzes: dict[str, int] = {}
+        self.worker_autogroup = "none"  # the worker's autogroup niceness, where the kernel has them
 
     # Set-up ----------------------------------------------------------------------------------------
 
@@ -423,6 +424,10 @@ class Bench:
             ],
         )
         _wait_for(lambda: " ready." in stack.log("worker"), 30, "the Celery worker")
+        # Whether the niceness ranks the worker against gunicorn too (see tcpquiz.autogroup).
+        autogroup = Path(f"/proc/{stack.processes['worker'].pid}/autogroup")
+        with contextlib.suppress(OSError):
+            self.worker_autogroup = autogroup.read_text().split()[-1]
 
     def healthy(self) -> bool:
         with contextlib.suppress(OSError), socket.create_connection((HOST, self.port), timeout=0.5):
@@ -817,7 +822,7 @@ class Bench:
         print(
             f"\nstorm on {self.db} | {cores} cores shared by load generator, gunicorn "
             f"({self.args.web_workers} sync workers), Celery (prefork x{self.args.worker_concurrency}, "
-            f"nice {self.args.worker_nice}), "
+            f"nice {self.args.worker_nice}, autogroup nice {self.worker_autogroup}), "
             f"Redis, database"
         )
         width = max(len(row.figure) for row in self.rows)

@@ -67,19 +67,20 @@ def session_is_own(pid: int, table: ProcessTable) -> bool:
     return True
 
 
-def autogroup_follow_niceness(proc: Path = PROC) -> str:
-    """Set this process's autogroup niceness to the process's own, when that is safe; says what it did."""
+def autogroup_follow_niceness(proc: Path = PROC) -> tuple[bool, str]:
+    """Set this process's autogroup niceness to the process's own, when that is safe. Returns whether
+    the niceness now ranks the process against other sessions' processes, and what was done."""
     niceness = os.getpriority(os.PRIO_PROCESS, 0)
     autogroup = proc / "self/autogroup"
     if niceness <= 0:
-        return f"niceness {niceness}: autogroup left alone"
+        return True, f"niceness {niceness}: autogroup left alone"
     if not autogroup.exists():
-        return "no autogroup here (not Linux, or a kernel without it): the niceness applies as it is"
+        return True, "no autogroup here (not Linux, or a kernel without it): the niceness applies as it is"
     enabled = proc / ENABLED.relative_to(PROC)
     if enabled.exists() and enabled.read_text().strip() == "0":
-        return "autogroup is off: the niceness applies as it is"
+        return True, "autogroup is off: the niceness applies as it is"
     if not session_is_own(os.getpid(), process_table(proc)):
-        return (
+        return False, (
             f"niceness {niceness} ranks this process only within its session, which it shares with "
             "other processes: start it in a session of its own (as honcho and systemd do) for it to "
             "yield to them"
@@ -87,5 +88,5 @@ def autogroup_follow_niceness(proc: Path = PROC) -> str:
     try:
         autogroup.write_text(str(niceness))
     except OSError as error:
-        return f"could not set the autogroup's niceness to {niceness}: {error}"
-    return f"autogroup niceness set to {niceness}, as the process's: it yields to other sessions too"
+        return False, f"could not set the autogroup's niceness to {niceness}: {error}"
+    return True, f"autogroup niceness set to {niceness}, as the process's: it yields to other sessions too"

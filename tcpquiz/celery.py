@@ -73,4 +73,5 @@ def _niceness_to_autogroup(**kwargs: Any) -> None:
     session (see tcpquiz.autogroup). Before the pool forks, so its processes share the setting."""
     from tcpquiz.autogroup import autogroup_follow_niceness
 
-    logger.info("Worker CPU priority: %s.", autogroup_follow_niceness())
+    applied, what = autogroup_follow_niceness()
+    logger.log(logging.INFO if applied else logging.WARNING, "Worker CPU priority: %s.", what)

@@ -16,8 +16,9 @@ ROOT = Path(__file__).resolve().parents[2]
 HAS_AUTOGROUP = Path("/proc/self/autogroup").exists()
 # Run in the child: what the function says, then the child's autogroup line (empty without one).
 REPORT = (
-    "import os; from tcpquiz.autogroup import autogroup_follow_niceness as follow; print(follow()); "
-    "path = '/proc/self/autogroup'; print(open(path).read().strip() if os.path.exists(path) else '')"
+    "import os; from tcpquiz.autogroup import autogroup_follow_niceness as follow; "
+    "print(*follow(), sep='|'); path = '/proc/self/autogroup'; "
+    "print(open(path).read().strip() if os.path.exists(path) else '')"
 )
 
 
@@ -63,16 +64,18 @@ def test_the_process_table_knows_this_process_its_parent_and_session() -> None:
 def test_a_process_that_is_not_niced_leaves_its_autogroup_alone() -> None:
     if os.getpriority(os.PRIO_PROCESS, 0) > 0:
         pytest.fail("the test runner itself is niced")
-    assert autogroup_follow_niceness().startswith("niceness 0: autogroup left alone")
+    applied, said = autogroup_follow_niceness()
+    assert applied
+    assert said.startswith("niceness 0: autogroup left alone")
 
 
 def test_a_niced_process_in_a_session_of_its_own_gives_its_autogroup_its_niceness() -> None:
     """As honcho starts the Procfile's worker: its own session, ``nice -n 10``."""
     said, autogroup = _run(f'nice -n 10 {sys.executable} -c "{REPORT}"', new_session=True)
     if not HAS_AUTOGROUP:
-        assert said.startswith("no autogroup here")
+        assert said.startswith("True|no autogroup here")
         return
-    assert said.startswith("autogroup niceness set to 10"), said
+    assert said.startswith("True|autogroup niceness set to 10"), said
     assert autogroup.endswith(" nice 10"), autogroup
 
 
@@ -80,7 +83,8 @@ def test_a_niced_process_sharing_its_session_leaves_the_autogroup_alone() -> Non
     """A session where something unrelated runs too (a sibling ``sleep``): its niceness is left as it was."""
     said, autogroup = _run(f'sleep 20 & nice -n 10 {sys.executable} -c "{REPORT}"; kill $!', new_session=True)
     if not HAS_AUTOGROUP:
-        assert said.startswith("no autogroup here")
+        assert said.startswith("True|no autogroup here")
         return
-    assert "shares with other processes" in said, said
+    assert said.startswith("False|"), said
+    assert "shares with other processes" in said
     assert autogroup.endswith(" nice 0"), autogroup
