@@ -604,10 +604,15 @@ class Bench:
         answer_ids: list[int] = []
         exam = self.quizzes["exam"]
 
+        trace: list[tuple[str, float, float, int]] = []  # (what, sent at, seconds, status)
+        began = time.perf_counter()
+
         async def student_run(student: Student) -> None:
             await asyncio.sleep(rng.uniform(0, 10))
+            sent = time.perf_counter() - began
             result = await self.request("POST", self._start_path("exam"), student.token)
             starts.append(result)
+            trace.append(("start", sent, result.seconds, result.status))
             if result.status != 201:
                 return
             body = json.loads(result.body)
@@ -615,8 +620,10 @@ class Bench:
             student.questions[exam] = body["questions"]
             for position in range(1, self.args.answers + 1):
                 await asyncio.sleep(rng.uniform(2, 4))
+                sent = time.perf_counter() - began
                 answered = await self.answer_job(student, "exam", position)()
                 submits.append(answered)
+                trace.append(("submit", sent, answered.seconds, answered.status))
                 if answered.status == 201:
                     answer_ids.append(json.loads(answered.body)["id"])
 
@@ -624,6 +631,16 @@ class Bench:
             started = time.perf_counter()
             await asyncio.gather(*(student_run(s) for s in self.students[: self.args.students]))
             seconds = time.perf_counter() - started
+        if self.args.trace:
+            # Every request of the paced exam, for a timeline: which moments were slow, and by how much.
+            Path(self.args.trace).write_text(
+                json.dumps(
+                    {
+                        "wall_start": time.time() - (time.perf_counter() - began),
+                        "requests": sorted(trace, key=lambda r: r[1]),
+                    }
+                )
+            )
         n, k = self.args.students, self.args.answers
         phase = f"paced exam ({n} students, {k} of {QUESTIONS} answers each, {seconds:.0f} s)"
         self.latency_rows(phase, "start", starts, START_P99_MS)
@@ -870,6 +887,11 @@ def main(argv: list[str] | None = None) -> int:
         help="niceness of the Celery worker (10, as the Procfile; 0: as the web processes)",
     )
     parser.add_argument("--keep-logs", action="store_true")
+    parser.add_argument(
+        "--trace",
+        default=None,
+        help="write the paced exam's requests (kind, sent at, seconds, status) as JSON here",
+    )
     args = parser.parse_args(argv)
     args.students = args.students or (100 if args.quick else 500)
     args.worker_concurrency = args.worker_concurrency or (1 if args.db == "sqlite" else 2)
