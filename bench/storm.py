@@ -153,6 +153,41 @@ def _children(pid: int) -> list[int]:
     return []
 
 
+def _cpu_by_group(roots: dict[str, int]) -> dict[str, float]:
+    """CPU seconds used so far by each process tree in ``roots`` (name: pid), PostgreSQL's and Redis's
+    servers, this process, everything else, and the time the hypervisor took ("steal")."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    used: dict[int, tuple[str, float]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as stat:
+                raw = stat.read()
+        except OSError:
+            continue
+        command = raw[raw.index(b"(") + 1 : raw.rindex(b")")].decode(errors="replace")
+        fields = raw.rpartition(b")")[2].split()
+        parents[int(entry.name)] = int(fields[1])
+        used[int(entry.name)] = (command, (int(fields[11]) + int(fields[12])) / tick)
+    owner = {pid: name for name, pid in roots.items()} | {os.getpid(): "load generator"}
+    groups: dict[str, float] = {}
+    for pid, (command, seconds) in used.items():
+        name, up = None, pid
+        while name is None and up in parents:
+            name = owner.get(up)
+            up = parents[up] if parents[up] != up else 0
+        if name is None:
+            name = (
+                "postgres" if command.startswith("postgres") else "redis" if "redis" in command else "other"
+            )
+        groups[name] = groups.get(name, 0.0) + seconds
+    with open("/proc/stat") as stat:
+        groups["steal"] = int(stat.readline().split()[8]) / tick
+    return groups
+
+
 def _tasks_received(stack: Stack) -> int:
     """How many grade_answers_batch tasks the worker has received (its log, INFO level)."""
     return sum(
@@ -407,10 +442,17 @@ class Bench:
                 # master loaded; see gunicorn.conf.py).
                 *("--config", str(ROOT / "gunicorn.conf.py")),
                 *("--worker-class", "sync", "--backlog", "2048", "--log-level", "warning"),
+                # With --trace, each request's time inside gunicorn (microseconds) by its idempotency key:
+                # set against the client's time, it tells a slow handler from a wait for a free worker.
+                *(self.access_log() if self.args.trace else ()),
             ],
         )
         self.start_worker(stack)
         _wait_for(lambda: self.healthy(), 30, "gunicorn")
+
+    def access_log(self) -> tuple[str, ...]:
+        log_format = "%({idempotency-key}i)s %(D)s %(s)s"
+        return ("--access-logfile", str(self.workdir / "access.log"), "--access-logformat", log_format)
 
     def start_worker(self, stack: Stack) -> None:
         stack.start(
@@ -596,7 +638,7 @@ class Bench:
         blocks = [(jobs, self.args.ratio_seconds / 2)] * self.args.ratio_rounds
         return await self.ratio("submit answer", blocks)
 
-    async def paced_exam(self) -> list[int]:
+    async def paced_exam(self, stack: Stack) -> list[int]:
         """Students start within 10 s, then answer ``answers`` questions about 3 s apart."""
         rng = random.Random(7)
         starts: list[Result] = []
@@ -604,7 +646,7 @@ class Bench:
         answer_ids: list[int] = []
         exam = self.quizzes["exam"]
 
-        trace: list[tuple[str, float, float, int]] = []  # (what, sent at, seconds, status)
+        trace: list[tuple[str, float, float, int, str]] = []  # (what, sent at, seconds, status, key)
         began = time.perf_counter()
 
         async def student_run(student: Student) -> None:
@@ -612,7 +654,7 @@ class Bench:
             sent = time.perf_counter() - began
             result = await self.request("POST", self._start_path("exam"), student.token)
             starts.append(result)
-            trace.append(("start", sent, result.seconds, result.status))
+            trace.append(("start", sent, result.seconds, result.status, ""))
             if result.status != 201:
                 return
             body = json.loads(result.body)
@@ -623,14 +665,26 @@ class Bench:
                 sent = time.perf_counter() - began
                 answered = await self.answer_job(student, "exam", position)()
                 submits.append(answered)
-                trace.append(("submit", sent, answered.seconds, answered.status))
+                key = f"storm-{student.attempts[exam]}-{position}"  # as answer_job sends it
+                trace.append(("submit", sent, answered.seconds, answered.status, key))
                 if answered.status == 201:
                     answer_ids.append(json.loads(answered.body)["id"])
 
+        cpu: list[tuple[float, dict[str, float]]] = []
+
+        async def sample_cpu() -> None:
+            roots = {name: process.pid for name, process in stack.processes.items()}
+            while True:
+                cpu.append((time.perf_counter() - began, _cpu_by_group(roots)))
+                await asyncio.sleep(0.25)
+
+        sampler = asyncio.ensure_future(sample_cpu()) if self.args.trace else None
         with collector_paused():
             started = time.perf_counter()
             await asyncio.gather(*(student_run(s) for s in self.students[: self.args.students]))
             seconds = time.perf_counter() - started
+        if sampler is not None:
+            sampler.cancel()
         if self.args.trace:
             # Every request of the paced exam, for a timeline: which moments were slow, and by how much.
             Path(self.args.trace).write_text(
@@ -638,6 +692,7 @@ class Bench:
                     {
                         "wall_start": time.time() - (time.perf_counter() - began),
                         "requests": sorted(trace, key=lambda r: r[1]),
+                        "cpu": cpu,
                     }
                 )
             )
@@ -795,7 +850,7 @@ class Bench:
         await self.warmup()
         await self.settle("before start")
         self.ratio_row("start / ping", *await self.starts(["burst", "backlog"]), RATIO_START)
-        await self.paced_exam()
+        await self.paced_exam(stack)
         self.memory_row(stack)
         # The exam emptied the pools: their top-up runs in the worker, and a ratio measured meanwhile
         # would compare the submits and the pings to that as well as to each other.
