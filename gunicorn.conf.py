@@ -1,14 +1,27 @@
 """gunicorn's settings for tcpquiz (``gunicorn tcpquiz.wsgi --config gunicorn.conf.py``; the Procfile
 and ``bench.storm`` use it). The bind address stays on the command line.
 
-Workers: gunicorn's documented starting point for sync workers, 2 x cores + 1, at most 12
-(``WEB_CONCURRENCY``, the variable gunicorn itself reads, overrides it). A sync worker serves one
-request at a time and sits idle while the database and Redis answer, so with one worker per core the
-cores idle while requests queue. Measured in ``bench.storm`` on PostgreSQL (2 cores): the paced
-exam's p99 submit was 82.8 and 121 ms in two runs with 2 workers (target 100); 41.5, 101.2, 61.2 and
-46.0 ms in four runs with 5 (bursts of slow submits during the pool top-up remain); the web
-processes' memory (PSS) 152-155 MiB against 242-245. On SQLite the p99s stayed within 21-41 ms
-either way.
+Workers: on PostgreSQL 4 x cores + 1 sync workers, on SQLite 2 x cores + 1 (gunicorn's documented
+starting point), at most 12; ``WEB_CONCURRENCY``, the variable gunicorn itself reads, overrides it.
+SQLite has one writer: more processes only queue on its lock (its busy handler sleeps between tries).
+On PostgreSQL this application waits
+on PostgreSQL and Redis for about half of each request (a submit: about 10 ms in gunicorn, 4-6 ms of
+it CPU), and at an exam's start its requests differ fourfold in length (a 20-question start against
+a submit). With too few workers, a submit waits in the listen queue behind starts while the cores are
+not the limit. Measured in ``bench.storm`` on PostgreSQL (2 cores):
+
+- 2 workers: the paced exam's p99 submit was 82.8 and 121 ms in two runs (target 100).
+- 5 workers: 41.5, 101.2, 61.2 and 46.0 ms; then, with the Celery worker's autogroup niced as well
+  (tcpquiz.autogroup), 60.6, 181.1, 43.6, 327.3, 47.6, 57.9 and 156.5 ms. In the traced run with
+  156.5 ms (``--trace``), the worst second had a client-side p50 of 136 ms while gunicorn's own p50
+  (its access log) was 22 ms: the time went in waiting for a free worker.
+- 9 workers: 33.6 and 77.8 ms (the second on a slow run: ping at 642 req/s, against 700-850 usually).
+  The start / ping ratio was 0.333 and 0.328, against 0.28-0.31 with 5.
+
+The web processes' memory (PSS, after the exam) was 152-155 MiB with 2 workers, 241-248 with 5 and
+363 with 9. On SQLite the paced exam's p99s were 21-64 ms in five runs with 2 and 5 workers, and
+134 (start) and 109.5 ms (submit, missed) in one run with 9, its submit / ping ratio 0.302 against
+0.32-0.36.
 
 The application is loaded once, in the master, before the workers fork (``preload_app``), with every
 module a request needs (the URLconf imports the views, the services and the question engine). Then
@@ -36,9 +49,19 @@ from typing import Any
 
 preload_app = True
 
-# At most 12 on a large machine: gunicorn's documentation says 4-12 workers serve hundreds or thousands
-# of requests a second, and each takes memory (about 40-50 MiB PSS here).
-workers = int(os.environ.get("WEB_CONCURRENCY") or min(2 * (os.cpu_count() or 1) + 1, 12))
+
+def default_workers(cores: int, database_url: str) -> int:
+    """Per core 4 on PostgreSQL, 2 on SQLite (the settings' default without ``DATABASE_URL``), plus 1.
+    At most 12: gunicorn's documentation says 4-12 workers serve hundreds or thousands of requests a
+    second, and each takes memory (about 35-45 MiB PSS here)."""
+    per_core = 2 if not database_url or database_url.startswith("sqlite") else 4
+    return min(per_core * cores + 1, 12)
+
+
+workers = int(
+    os.environ.get("WEB_CONCURRENCY")
+    or default_workers(os.cpu_count() or 1, os.environ.get("DATABASE_URL", ""))
+)
 
 # Allocations (net of deallocations) before a first-generation collection; the older generations
 # keep Python's ratios (10, 10).

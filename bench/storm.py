@@ -950,7 +950,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.students = args.students or (100 if args.quick else 500)
     args.worker_concurrency = args.worker_concurrency or (1 if args.db == "sqlite" else 2)
-    args.web_workers = args.web_workers or runpy.run_path(str(ROOT / "gunicorn.conf.py"))["workers"]
+    if not args.web_workers:
+        # As gunicorn.conf.py counts them for this run's database (WEB_CONCURRENCY, if set, wins there).
+        conf = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+        database = "sqlite://" if args.db == "sqlite" else "postgres://"
+        count = os.environ.get("WEB_CONCURRENCY") or conf["default_workers"](os.cpu_count() or 1, database)
+        args.web_workers = int(count)
     args.burst = min(args.burst or (2_000 if args.quick else 10_000), args.students * QUESTIONS)
     return Bench(args).run()
 

@@ -39,18 +39,29 @@ def test_gunicorn_conf_preloads_and_tunes_the_collector(conf: dict[str, Any]) ->
     assert conf["GC_THRESHOLD"] > 700  # Python's default
 
 
-def test_workers_are_two_per_core_and_one_unless_web_concurrency_says(
+def test_workers_are_four_per_core_on_postgresql_two_on_sqlite_unless_web_concurrency_says(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """gunicorn's advice for sync workers by default (at most 12); ``WEB_CONCURRENCY`` (gunicorn's own
-    variable) overrides it; the Procfile pins no count of its own."""
+    """4 x cores + 1 sync workers on PostgreSQL, 2 x cores + 1 on SQLite (one writer), at most 12;
+    ``WEB_CONCURRENCY`` (gunicorn's own variable) overrides it; the Procfile pins no count of its own."""
     monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
-    monkeypatch.setattr("os.cpu_count", lambda: 2)
-    assert runpy.run_path(str(ROOT / "gunicorn.conf.py"))["workers"] == 5
-    monkeypatch.setattr("os.cpu_count", lambda: 32)
-    assert runpy.run_path(str(ROOT / "gunicorn.conf.py"))["workers"] == 12
+
+    def workers(cores: int, database_url: str | None) -> int:
+        monkeypatch.setattr("os.cpu_count", lambda: cores)
+        if database_url is None:
+            monkeypatch.delenv("DATABASE_URL", raising=False)
+        else:
+            monkeypatch.setenv("DATABASE_URL", database_url)
+        return int(runpy.run_path(str(ROOT / "gunicorn.conf.py"))["workers"])
+
+    postgres = "postgres://postgres@127.0.0.1:5432/test"
+    assert workers(2, postgres) == 9
+    assert workers(1, "postgresql://db/tcpquiz") == 5
+    assert workers(2, "sqlite:////srv/tcpquiz/db.sqlite3") == 5
+    assert workers(2, None) == 5  # the embedded default is SQLite
+    assert workers(32, postgres) == 12
     monkeypatch.setenv("WEB_CONCURRENCY", "3")
-    assert runpy.run_path(str(ROOT / "gunicorn.conf.py"))["workers"] == 3
+    assert int(runpy.run_path(str(ROOT / "gunicorn.conf.py"))["workers"]) == 3
     assert "--workers" not in (ROOT / "Procfile").read_text()
 
 
