@@ -15,8 +15,9 @@ not the limit. Measured in ``bench.storm`` on PostgreSQL (2 cores):
   (tcpquiz.autogroup), 60.6, 181.1, 43.6, 327.3, 47.6, 57.9 and 156.5 ms. In the traced run with
   156.5 ms (``--trace``), the worst second had a client-side p50 of 136 ms while gunicorn's own p50
   (its access log) was 22 ms: the time went in waiting for a free worker.
-- 9 workers: 33.6 and 77.8 ms (the second on a slow run: ping at 642 req/s, against 700-850 usually).
-  The start / ping ratio was 0.333 and 0.328, against 0.28-0.31 with 5.
+- 9 workers: 33.6, 77.8 and 102.7 ms (the last two in runs where the machine slowed: ping at 642 and
+  834 then 633 req/s). Better, not enough: on two shared cores the exam's peak keeps them about 80%
+  busy. The start / ping ratio was 0.333, 0.328 and 0.307, against 0.28-0.31 with 5.
 
 The web processes' memory (PSS, after the exam) was 152-155 MiB with 2 workers, 241-248 with 5 and
 363 with 9. On SQLite the paced exam's p99s were 21-64 ms in five runs with 2 and 5 workers, and
