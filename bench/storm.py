@@ -945,7 +945,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--trace",
         default=None,
-        help="write the paced exam's requests (kind, sent at, seconds, status) as JSON here",
+        help=(
+            "write the paced exam's requests (kind, sent at, seconds, status, idempotency key) and CPU "
+            "per process group every 0.25 s as JSON here; gunicorn then logs each request's own time "
+            "to access.log (see --keep-logs)"
+        ),
     )
     args = parser.parse_args(argv)
     args.students = args.students or (100 if args.quick else 500)
