@@ -9,8 +9,8 @@ machine's cores, so the ratios to the trivial endpoint /api/v1/ping/, measured i
 figures to compare across machines.
 
 Set-up, not measured: migrations, N students with API tokens, four 20-question exams (one slot per
-family in turn), and the variant pools filled with one variant per student and quiz, as the beat task
-``variant_pools_prepare`` does before a quiz opens.
+family in turn), and the variant pools filled with one variant per student and quiz on top of the
+standing pool, as the beat task ``variant_pools_prepare`` does before a quiz opens.
 
 Phases, in order:
   ratio      attempt start (20 questions) and answer submit against ping, each at 16 connections, in
@@ -421,7 +421,8 @@ class Bench:
         tokens = Token.objects.bulk_create([Token(key=Token.generate_key(), user=u) for u in users])
         self.students = [Student(t.user_id, t.key) for t in tokens]
         # As before an exam (the beat task variant_pools_prepare does it for quizzes about to open):
-        # one ready-made variant per student and quiz, so starting does not generate them.
+        # one ready-made variant per student and quiz on top of the standing pool (VARIANT_POOL_SIZE),
+        # so starting does not generate them and the exam's own starts set off no top-up.
         started = time.perf_counter()
         made = services.quiz_variants_prepare(
             quiz_id=self.quizzes["exam"], size=3 * self.args.students + 2 * RATIO_CONNECTIONS
