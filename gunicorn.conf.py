@@ -15,12 +15,15 @@ not the limit. Measured in ``bench.storm`` on PostgreSQL (2 cores):
   (tcpquiz.autogroup), 60.6, 181.1, 43.6, 327.3, 47.6, 57.9 and 156.5 ms. In the traced run with
   156.5 ms (``--trace``), the worst second had a client-side p50 of 136 ms while gunicorn's own p50
   (its access log) was 22 ms: the time went in waiting for a free worker.
-- 9 workers: 33.6, 77.8 and 102.7 ms (the last two in runs where the machine slowed: ping at 642 and
-  834 then 633 req/s). Better, not enough: on two shared cores the exam's peak keeps them about 80%
-  busy. The start / ping ratio was 0.333, 0.328 and 0.307, against 0.28-0.31 with 5.
+- 9 workers: 33.6, 77.8, 102.7 and 145.9 ms (the last three in runs where the machine ran slow: ping
+  at 568-642 req/s, or 834 falling to 633). Better, not enough: on two shared cores the exam's
+  busiest second (the last starts, the most submits so far) saturates both; in the traced 145.9 ms run
+  gunicorn alone took 1.4 cores then. With the pools prepared on top of their standing size (no top-up
+  during the start wave): 54.4 ms, on a slow run (ping 613). The start / ping ratio was 0.307-0.353,
+  against 0.28-0.31 with 5.
 
 The web processes' memory (PSS, after the exam) was 152-155 MiB with 2 workers, 241-248 with 5 and
-363 with 9. On SQLite the paced exam's p99s were 21-64 ms in five runs with 2 and 5 workers, and
+357-371 with 9. On SQLite the paced exam's p99s were 21-64 ms in five runs with 2 and 5 workers, and
 134 (start) and 109.5 ms (submit, missed) in one run with 9, its submit / ping ratio 0.302 against
 0.32-0.36.
 
