@@ -22,16 +22,17 @@ from collections.abc import Mapping
 from pathlib import Path
 
 PROC = Path("/proc")
+AUTOGROUP = PROC / "self/autogroup"
 ENABLED = PROC / "sys/kernel/sched_autogroup_enabled"
 
 # pid -> (parent pid, session id)
 ProcessTable = Mapping[int, tuple[int, int]]
 
 
-def process_table(proc: Path = PROC) -> dict[int, tuple[int, int]]:
+def process_table() -> dict[int, tuple[int, int]]:
     """Every process /proc shows: its parent and its session (those that vanish meanwhile skipped)."""
     table: dict[int, tuple[int, int]] = {}
-    for entry in proc.iterdir():
+    for entry in PROC.iterdir():
         if not entry.name.isdigit():
             continue
         try:
@@ -67,26 +68,24 @@ def session_is_own(pid: int, table: ProcessTable) -> bool:
     return True
 
 
-def autogroup_follow_niceness(proc: Path = PROC) -> tuple[bool, str]:
+def autogroup_follow_niceness() -> tuple[bool, str]:
     """Set this process's autogroup niceness to the process's own, when that is safe. Returns whether
     the niceness now ranks the process against other sessions' processes, and what was done."""
     niceness = os.getpriority(os.PRIO_PROCESS, 0)
-    autogroup = proc / "self/autogroup"
     if niceness <= 0:
         return True, f"niceness {niceness}: autogroup left alone"
-    if not autogroup.exists():
+    if not AUTOGROUP.exists():
         return True, "no autogroup here (not Linux, or a kernel without it): the niceness applies as it is"
-    enabled = proc / ENABLED.relative_to(PROC)
-    if enabled.exists() and enabled.read_text().strip() == "0":
+    if ENABLED.exists() and ENABLED.read_text().strip() == "0":
         return True, "autogroup is off: the niceness applies as it is"
-    if not session_is_own(os.getpid(), process_table(proc)):
+    if not session_is_own(os.getpid(), process_table()):
         return False, (
             f"niceness {niceness} ranks this process only within its session, which it shares with "
             "other processes: start it in a session of its own (as honcho and systemd do) for it to "
             "yield to them"
         )
     try:
-        autogroup.write_text(str(niceness))
+        AUTOGROUP.write_text(str(niceness))
     except OSError as error:
         return False, f"could not set the autogroup's niceness to {niceness}: {error}"
     return True, f"autogroup niceness set to {niceness}, as the process's: it yields to other sessions too"

@@ -22,17 +22,24 @@ REPORT = (
 )
 
 
-def _run(command: str, *, new_session: bool) -> list[str]:
+def _niced_in_a_new_session(before: str = "") -> tuple[str, str] | None:
+    """Run REPORT under ``nice -n 10`` in a new session (after the shell command ``before``, which may
+    start something beside it); returns what the function said and the autogroup line, or None
+    (having checked what it said) on a kernel without autogroup."""
     done = subprocess.run(
-        ["sh", "-c", command],
+        ["sh", "-c", f'{before}nice -n 10 {sys.executable} -c "{REPORT}"'],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=60,
-        start_new_session=new_session,
+        start_new_session=True,
         check=True,
     )
-    return done.stdout.strip().splitlines()
+    said, autogroup = done.stdout.strip().splitlines()
+    if not HAS_AUTOGROUP:
+        assert said.startswith("True|no autogroup here"), said
+        return None
+    return said, autogroup
 
 
 # pid: (parent, session). Session 10: a shell (10) running nice'd python (11) with a pool child (12).
@@ -71,20 +78,18 @@ def test_a_process_that_is_not_niced_leaves_its_autogroup_alone() -> None:
 
 def test_a_niced_process_in_a_session_of_its_own_gives_its_autogroup_its_niceness() -> None:
     """As honcho starts the Procfile's worker: its own session, ``nice -n 10``."""
-    said, autogroup = _run(f'nice -n 10 {sys.executable} -c "{REPORT}"', new_session=True)
-    if not HAS_AUTOGROUP:
-        assert said.startswith("True|no autogroup here")
+    if (reported := _niced_in_a_new_session()) is None:
         return
+    said, autogroup = reported
     assert said.startswith("True|autogroup niceness set to 10"), said
     assert autogroup.endswith(" nice 10"), autogroup
 
 
 def test_a_niced_process_sharing_its_session_leaves_the_autogroup_alone() -> None:
     """A session where something unrelated runs too (a sibling ``sleep``): its niceness is left as it was."""
-    said, autogroup = _run(f'sleep 20 & nice -n 10 {sys.executable} -c "{REPORT}"; kill $!', new_session=True)
-    if not HAS_AUTOGROUP:
-        assert said.startswith("True|no autogroup here")
+    if (reported := _niced_in_a_new_session("sleep 20 & trap 'kill $!' EXIT; ")) is None:
         return
+    said, autogroup = reported
     assert said.startswith("False|"), said
     assert "shares with other processes" in said
     assert autogroup.endswith(" nice 0"), autogroup
