@@ -20,12 +20,16 @@ not the limit. Measured in ``bench.storm`` on PostgreSQL (2 cores):
   busiest second (the last starts, the most submits so far) saturates both; in the traced 145.9 ms run
   gunicorn alone took 1.4 cores then. With the pools prepared on top of their standing size (no top-up
   during the start wave): 54.4 ms, on a slow run (ping 613). The start / ping ratio was 0.307-0.353,
-  against 0.28-0.31 with 5.
+  against 0.28-0.31 with 5. On the same code, 25.5, 159.8, 47.2, 76.1 and 42.5 ms in five more runs.
+- 9 workers, every student of the paced exam answering all 20 questions (the lines above answered
+  the first 5, the start wave only): 69.5, 60.9, 52.8 and 122.5 ms (missed; the slow seconds came
+  after the start wave, at about 175 submits a second, with gunicorn at 1.0-1.3 cores); its first
+  five answers alone 79.5, 50.3, 53.6 and 128.7 ms.
 
 The web processes' memory (PSS, after the exam) was 152-155 MiB with 2 workers, 241-248 with 5 and
 357-371 with 9. On SQLite the paced exam's p99s were 21-64 ms in five runs with 2 and 5 workers, and
 134 (start) and 109.5 ms (submit, missed) in one run with 9, its submit / ping ratio 0.302 against
-0.32-0.36.
+0.32-0.36. With 5 and all 20 questions answered: 35.9 and 38.7 ms.
 
 The application is loaded once, in the master, before the workers fork (``preload_app``), with every
 module a request needs (the URLconf imports the views, the services and the question engine). Then
