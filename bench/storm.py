@@ -424,7 +424,7 @@ class Bench:
             "LOG_LEVEL": "WARNING",
             # A student here answers a whole exam, then two bursts of 20 answers, within about two
             # minutes: more than the 60 a minute a person is allowed. The throttle still runs on every
-            # request (its cost is the same at any rate); it just never refuses one of these.
+            # request (what it costs depends on the requests, not on the limit); it refuses none here.
             "THROTTLE_ANSWER_SUBMIT": "1000/min",
             "TCPQUIZ_EAGER_TASKS": "0",
             "DJANGO_SETTINGS_MODULE": "tcpquiz.settings",
@@ -710,14 +710,15 @@ class Bench:
         cpu: list[tuple[float, dict[str, float]]] = []
         disk: list[tuple[float, dict[str, float]]] = []
 
-        async def sample_cpu() -> None:
+        async def sample_machine() -> None:
+            """Every 0.25 s: CPU used so far per process group, and the disk's state."""
             roots = {name: process.pid for name, process in stack.processes.items()}
             while True:
                 cpu.append((time.perf_counter() - began, _cpu_by_group(roots)))
                 disk.append((time.perf_counter() - began, _disk_sample()))
                 await asyncio.sleep(0.25)
 
-        sampler = asyncio.ensure_future(sample_cpu()) if self.args.trace else None
+        sampler = asyncio.ensure_future(sample_machine()) if self.args.trace else None
         with collector_paused():
             started = time.perf_counter()
             await asyncio.gather(*(student_run(s) for s in self.students[: self.args.students]))
@@ -741,8 +742,8 @@ class Bench:
         self.latency_rows(phase, "start", starts, START_P99_MS)
         self.latency_rows(phase, "submit", submits, SUBMIT_P99_MS)
         if k > START_WAVE_ANSWERS:
-            # For the record (and to compare with runs that answered only these): the seconds when the
-            # last students start while the first answer; the target is the whole exam's.
+            # For the record (and to compare with runs that answered only these): the seconds in which
+            # the last students start while the first ones answer. The target is the whole exam's.
             self.latency_rows(phase, f"submit, first {START_WAVE_ANSWERS} answers", start_wave, None)
         self.graded_rows(phase, answer_ids)
         return answer_ids
