@@ -53,6 +53,7 @@ from __future__ import annotations
 
 import gc
 import os
+from collections.abc import Mapping
 from typing import Any
 
 preload_app = True
@@ -66,10 +67,13 @@ def default_workers(cores: int, database_url: str) -> int:
     return min(per_core * cores + 1, 12)
 
 
-workers = int(
-    os.environ.get("WEB_CONCURRENCY")
-    or default_workers(os.cpu_count() or 1, os.environ.get("DATABASE_URL", ""))
-)
+def worker_count(environ: Mapping[str, str], cores: int) -> int:
+    """``WEB_CONCURRENCY`` if ``environ`` sets it, else ``default_workers`` for its ``DATABASE_URL``
+    (bench.storm asks this for the database it runs, so it starts what the Procfile would)."""
+    return int(environ.get("WEB_CONCURRENCY") or default_workers(cores, environ.get("DATABASE_URL", "")))
+
+
+workers = worker_count(os.environ, os.cpu_count() or 1)
 
 # Allocations (net of deallocations) before a first-generation collection; the older generations
 # keep Python's ratios (10, 10).

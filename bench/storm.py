@@ -321,6 +321,12 @@ def percentile(values: Sequence[float], p: float) -> float:
     return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
 
 
+def idempotency_key(attempt_id: int, position: int) -> str:
+    """The Idempotency-Key of an answer to question ``position`` of an attempt (one per answer; with
+    --trace, gunicorn's access log names each request by it)."""
+    return f"storm-{attempt_id}-{position}"
+
+
 def response_for(question: dict[str, Any]) -> dict[str, Any]:
     """A well-formed answer to a public question (right or wrong does not matter here)."""
     kind, widget, choices = question["kind"], question.get("widget") or {}, question.get("choices") or []
@@ -658,7 +664,7 @@ class Bench:
         attempt_id = student.attempts[quiz_id]
         path = f"/api/v1/attempts/{attempt_id}/answers/"
         # As the browser and a careful LMS client do: a retry of this POST cannot make a second answer.
-        key = f"storm-{attempt_id}-{position}"
+        key = idempotency_key(attempt_id, position)
         return lambda: self.request("POST", path, student.token, body, Idempotency_Key=key)
 
     async def submits(self) -> tuple[float, str]:
@@ -702,7 +708,7 @@ class Bench:
                 submits.append(answered)
                 if position <= START_WAVE_ANSWERS:
                     start_wave.append(answered)
-                key = f"storm-{student.attempts[exam]}-{position}"  # as answer_job sends it
+                key = idempotency_key(student.attempts[exam], position)  # the one answer_job sent
                 trace.append(("submit", sent, answered.seconds, answered.status, key))
                 if answered.status == 201:
                     answer_ids.append(json.loads(answered.body)["id"])
@@ -1003,10 +1009,9 @@ def main(argv: list[str] | None = None) -> int:
     args.worker_concurrency = args.worker_concurrency or (1 if args.db == "sqlite" else 2)
     if not args.web_workers:
         # As gunicorn.conf.py counts them for this run's database (WEB_CONCURRENCY, if set, wins there).
-        conf = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+        worker_count = runpy.run_path(str(ROOT / "gunicorn.conf.py"))["worker_count"]
         database = "sqlite://" if args.db == "sqlite" else "postgres://"
-        count = os.environ.get("WEB_CONCURRENCY") or conf["default_workers"](os.cpu_count() or 1, database)
-        args.web_workers = int(count)
+        args.web_workers = worker_count(os.environ | {"DATABASE_URL": database}, os.cpu_count() or 1)
     args.burst = min(args.burst or (2_000 if args.quick else 10_000), args.students * QUESTIONS)
     return Bench(args).run()
 

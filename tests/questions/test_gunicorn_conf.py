@@ -62,6 +62,12 @@ def test_workers_are_four_per_core_on_postgresql_two_on_sqlite_unless_web_concur
     assert workers(32, postgres) == 12
     monkeypatch.setenv("WEB_CONCURRENCY", "3")
     assert int(runpy.run_path(str(ROOT / "gunicorn.conf.py"))["workers"]) == 3
+    # What bench.storm asks for a database other than the environment's: the same rule.
+    worker_count = runpy.run_path(str(ROOT / "gunicorn.conf.py"))["worker_count"]
+    assert worker_count({"DATABASE_URL": "postgres://"}, 2) == 9
+    assert worker_count({"DATABASE_URL": "sqlite://"}, 2) == 5
+    assert worker_count({}, 2) == 5
+    assert worker_count({"DATABASE_URL": "postgres://", "WEB_CONCURRENCY": "3"}, 2) == 3
     assert "--workers" not in (ROOT / "Procfile").read_text()
 
 
