@@ -79,6 +79,13 @@ workers = worker_count(os.environ, os.cpu_count() or 1)
 # keep Python's ratios (10, 10).
 GC_THRESHOLD = 10_000
 
+# Each worker's heartbeat file on a memory file system. A sync worker touches it (os.utime) on every
+# pass of its accept loop, several times a request under load; gunicorn's documentation warns that on
+# a disk-backed file system the call "may block a worker for arbitrary time" (setting
+# ``worker_tmp_dir``; its FAQ recommends /dev/shm). Here /tmp shares its disk with PostgreSQL's WAL.
+# (gunicorn makes each file with mkstemp and unlinks it at once: no name for another user to take.)
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108
+
 
 def when_ready(server: Any) -> None:
     """In the master, once the application is loaded: import what the first request would."""

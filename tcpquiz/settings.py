@@ -245,11 +245,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "tcpquiz.errors.api_exception_handler",
-    "DEFAULT_THROTTLE_CLASSES": [
-        "tcpquiz.throttling.AnonThrottle",
-        "tcpquiz.throttling.UserThrottle",
-        "tcpquiz.throttling.ScopedThrottle",
-    ],
+    # DRF's anon, user and scoped throttles, their cache reads and writes batched (tcpquiz.throttling).
+    "DEFAULT_THROTTLE_CLASSES": ["tcpquiz.throttling.RateLimits"],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("THROTTLE_ANON", default="120/min"),
         "user": env.str("THROTTLE_USER", default="1200/min"),

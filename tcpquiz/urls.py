@@ -10,6 +10,8 @@ from questions import views as question_views
 from tcpquiz import errors, views
 
 urlpatterns = [
+    # First: Django tries the patterns in order, and the API takes most requests.
+    path("api/v1/", include("questions.api_urls")),
     path("", question_views.home, name="home"),
     path("", include("questions.urls")),
     path("learn/", include("lessons.urls")),
@@ -20,7 +22,6 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("healthz", views.healthz, name="healthz"),
-    path("api/v1/", include("questions.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
     path(settings.ADMIN_URL, admin.site.urls),

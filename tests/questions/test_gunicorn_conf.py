@@ -39,6 +39,11 @@ def test_gunicorn_conf_preloads_and_tunes_the_collector(conf: dict[str, Any]) ->
     assert conf["GC_THRESHOLD"] > 700  # Python's default
 
 
+def test_gunicorn_conf_heartbeat_in_memory(conf: dict[str, Any]) -> None:
+    """The workers' heartbeat files are on /dev/shm (tmpfs) where the machine has it."""
+    assert conf["worker_tmp_dir"] == ("/dev/shm" if Path("/dev/shm").is_dir() else None)
+
+
 def test_workers_are_four_per_core_on_postgresql_two_on_sqlite_unless_web_concurrency_says(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
