@@ -59,3 +59,13 @@ def test_closed_loop_runs_its_jobs_with_the_collector_off() -> None:
     assert [r.status for r in results] == [200] * 7
     assert seen == [False] * 7
     assert gc.isenabled()
+
+
+def test_the_load_generator_runs_on_uvloop() -> None:
+    """Its loop is uvloop's (less of the shared CPU per request than asyncio's own; see run_loop)."""
+    import uvloop
+
+    async def loop_type() -> type:
+        return type(asyncio.get_running_loop())
+
+    assert storm.run_loop(loop_type()) is uvloop.Loop
