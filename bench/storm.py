@@ -3,10 +3,10 @@
 The real stack on loopback: gunicorn (sync workers) serving the API, a Celery worker process grading,
 Redis as broker and cache (database 12 of the local server, or a private redis-server when none
 answers), and a database of the bench's own (a temporary SQLite file, or the PostgreSQL database
-``tcpquiz_bench``, created and dropped here). The load generator is asyncio (on uvloop) in this process, one
-connection per request (gunicorn's sync workers close every connection). Everything shares the
-machine's cores, so the ratios to the trivial endpoint /api/v1/ping/, measured in the same run, are the
-figures to compare across machines.
+``tcpquiz_bench``, created and dropped here). The load generator is asyncio (on uvloop) in this
+process, one connection per request (gunicorn's sync workers close every connection). Everything
+shares the machine's cores, so the ratios to the trivial endpoint /api/v1/ping/, measured in the
+same run, are the figures to compare across machines.
 
 Set-up, not measured: migrations, N students with API tokens, five 20-question exams (one slot per
 family in turn), and the variant pools filled with one variant per student and quiz on top of the

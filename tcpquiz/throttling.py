@@ -2,8 +2,8 @@
 
 ``RateLimits`` runs DRF's three throttles unchanged (their rates, keys, sliding windows and
 ``Retry-After``), but reads the request's histories from the cache in one round trip (``get_many``)
-and writes them back in one (``set_many``). Run one by one, as DRF does, each throttle makes a ``get``
-and a ``set``: four Redis round trips for a signed-in student's answer instead of two.
+and writes them back in one (``set_many``). Run one by one, as DRF runs them, each throttle makes a
+``get`` and a ``set``: four Redis round trips for a signed-in student's answer, where this makes two.
 
 It fails open: a cache (Redis) outage must not turn every request into a 500.
 """
