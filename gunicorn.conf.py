@@ -25,11 +25,15 @@ not the limit. Measured in ``bench.storm`` on PostgreSQL (2 cores):
   the first 5, the start wave only): 69.5, 60.9, 52.8 and 122.5 ms (missed; the slow seconds came
   after the start wave, at about 175 submits a second, with gunicorn at 1.0-1.3 cores); its first
   five answers alone 79.5, 50.3, 53.6 and 128.7 ms.
+- 9 workers, the rate limits' cache round trips batched and the load generator on uvloop (session
+  12, the machine slow: ping 524-767 req/s): 67.6, 75.3, 88.3, 75.1 and 78.9 ms (74.3 before uvloop). One run
+  missed at 203.3 ms: a process outside the stack took 0.7 of a core for a quarter of a second
+  (docs/grading.md, "Where the paced exam's time goes").
 
 The web processes' memory (PSS, after the exam) was 152-155 MiB with 2 workers, 241-248 with 5 and
 357-371 with 9. On SQLite the paced exam's p99s were 21-64 ms in five runs with 2 and 5 workers, and
 134 (start) and 109.5 ms (submit, missed) in one run with 9, its submit / ping ratio 0.302 against
-0.32-0.36. With 5 and all 20 questions answered: 35.9 and 38.7 ms.
+0.32-0.36. With 5 and all 20 questions answered: 35.9 and 38.7 ms; in session 12, 51.8 and 51.3.
 
 The application is loaded once, in the master, before the workers fork (``preload_app``), with every
 module a request needs (the URLconf imports the views, the services and the question engine). Then
